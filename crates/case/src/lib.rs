@@ -1,1 +1,332 @@
+//! The case: everything tamis knows about one dump, in one directory.
+//!
+//! ```text
+//! leak.case/
+//!   catalog.sqlite   sources, custody, messages, occurrences, problems (WAL)
+//!   blobs/           raw message bytes, content-addressed, in LZ4 packs
+//! ```
+//!
+//! The case is the evidence locker. Its rules: sources are read, never
+//! written; a message's bytes are stored once under the SHA-256 of those
+//! bytes and never change; the Message-ID header is data, never identity
+//! (it is forgeable); every row is keyed by what identifies it in the
+//! evidence, so an ingest that is killed and run again ends with exactly
+//! the catalog of an ingest that was not.
 
+mod blobs;
+pub mod headers;
+mod ingest;
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use serde::Serialize;
+
+pub use headers::{Attachment, Headers};
+pub use ingest::{IngestOptions, IngestReport, Progress};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("catalog: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("case files: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("this case was written by a newer tamis (schema {found}, this one reads up to {supported})")]
+    NewerSchema { found: i64, supported: i64 },
+    #[error("no case at {0} (run `tamis ingest` first)")]
+    NotACase(PathBuf),
+    #[error("the case is damaged: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = CaseError> = std::result::Result<T, E>;
+
+/// An open case.
+pub struct Case {
+    dir: PathBuf,
+    conn: Connection,
+}
+
+const CATALOG: &str = "catalog.sqlite";
+
+impl Case {
+    /// Open the case at `dir`, creating it if it does not exist.
+    pub fn create(dir: &Path) -> Result<Case> {
+        std::fs::create_dir_all(dir)?;
+        Self::open_catalog(dir, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)
+    }
+
+    /// Open an existing case.
+    pub fn open(dir: &Path) -> Result<Case> {
+        if !dir.join(CATALOG).exists() {
+            return Err(CaseError::NotACase(dir.to_path_buf()));
+        }
+        Self::open_catalog(dir, OpenFlags::SQLITE_OPEN_READ_WRITE)
+    }
+
+    fn open_catalog(dir: &Path, flags: OpenFlags) -> Result<Case> {
+        let mut conn = Connection::open_with_flags(dir.join(CATALOG), flags)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        schema::migrate(&mut conn)?;
+        Ok(Case {
+            dir: dir.to_path_buf(),
+            conn,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn blob_dir(&self) -> PathBuf {
+        self.dir.join("blobs")
+    }
+
+    /// The stored bytes of a message, checked against their hash.
+    pub fn message_bytes(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let r: Option<(i64, i64, i64)> = self
+            .conn
+            .query_row(
+                "SELECT pack, pack_offset, stored_len FROM messages WHERE sha256 = ?1",
+                [sha256],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((pack, offset, len)) = r else {
+            return Ok(None);
+        };
+        let bytes = blobs::read(
+            &self.blob_dir(),
+            blobs::BlobRef {
+                pack,
+                offset: offset as u64,
+                len: len as u64,
+            },
+        )?;
+        if hex::encode(sha2_digest(&bytes)) != sha256 {
+            return Err(CaseError::Corrupt(format!("stored message {sha256} does not match its hash")));
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Counts for `tamis status`.
+    pub fn status(&self) -> Result<Status> {
+        let one = |sql: &str| -> Result<i64> { Ok(self.conn.query_row(sql, [], |r| r.get(0))?) };
+        let mut kinds = self
+            .conn
+            .prepare("SELECT kind, COUNT(*) FROM custody GROUP BY kind ORDER BY kind")?;
+        let custody_by_kind = kinds
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut formats = self
+            .conn
+            .prepare("SELECT format, COUNT(*) FROM occurrences GROUP BY format ORDER BY format")?;
+        let occurrences_by_format = formats
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut problems = self.conn.prepare(
+            "SELECT severity || ' ' || kind, COUNT(*) FROM problems GROUP BY severity, kind ORDER BY severity, kind",
+        )?;
+        let problems_by_kind = problems
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(Status {
+            roots: self.roots()?,
+            source_files: one("SELECT COUNT(*) FROM units")?,
+            custody_records: one("SELECT COUNT(*) FROM custody")?,
+            custody_by_kind,
+            messages: one("SELECT COUNT(*) FROM messages")?,
+            occurrences: one("SELECT COUNT(*) FROM occurrences")?,
+            occurrences_by_format,
+            duplicated_messages: one(
+                "SELECT COUNT(*) FROM (SELECT message FROM occurrences GROUP BY message HAVING COUNT(*) > 1)",
+            )?,
+            converted: one("SELECT COUNT(*) FROM occurrences WHERE converted")?,
+            message_bytes: one("SELECT COALESCE(SUM(size), 0) FROM messages")?,
+            stored_bytes: one("SELECT COALESCE(SUM(stored_len), 0) FROM messages")?,
+            errors: one("SELECT COUNT(*) FROM problems WHERE severity = 'error'")?,
+            warnings: one("SELECT COUNT(*) FROM problems WHERE severity = 'warning'")?,
+            problems_by_kind,
+        })
+    }
+
+    pub fn roots(&self) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare("SELECT path FROM roots ORDER BY id")?;
+        let rows = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Every problem, in provenance order.
+    pub fn problems(&self) -> Result<Vec<ProblemRow>> {
+        let mut st = self.conn.prepare(
+            "SELECT r.path, p.path, p.severity, p.kind, p.detail FROM problems p JOIN roots r ON r.id = p.root
+             ORDER BY p.root, p.path, p.kind",
+        )?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(ProblemRow {
+                    root: r.get(0)?,
+                    source: r.get(1)?,
+                    severity: r.get(2)?,
+                    kind: r.get(3)?,
+                    detail: r.get(4)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Every occurrence with its message's fields, in provenance order,
+    /// passed to `f` one at a time (a case may hold millions).
+    pub fn for_each_occurrence(&self, mut f: impl FnMut(ExportRow) -> Result<()>) -> Result<()> {
+        let mut st = self.conn.prepare(
+            "SELECT r.path, o.path, o.message, o.format, o.converted, o.range_offset, o.range_len,
+                    o.mtime, o.folder, o.flags, o.reader_note,
+                    m.message_id, m.date, m.date_raw, m.from_addr, m.to_addrs, m.cc_addrs, m.subject,
+                    m.in_reply_to, m.refs, m.size, m.parse_error,
+                    (SELECT COUNT(*) FROM occurrences o2 WHERE o2.message = o.message)
+             FROM occurrences o JOIN messages m ON m.sha256 = o.message JOIN roots r ON r.id = o.root
+             ORDER BY o.root, o.path",
+        )?;
+        let mut att = self
+            .conn
+            .prepare("SELECT name, content_type, size FROM attachments WHERE message = ?1 ORDER BY idx")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let sha: String = r.get(2)?;
+            let attachments = att
+                .query_map([&sha], |a| {
+                    Ok(Attachment {
+                        name: a.get(0)?,
+                        content_type: a.get(1)?,
+                        size: a.get::<_, i64>(2)? as u64,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            let list = |i: usize| -> rusqlite::Result<Vec<String>> {
+                let s: Option<String> = r.get(i)?;
+                Ok(s.map(|s| serde_json::from_str(&s).unwrap_or_default()).unwrap_or_default())
+            };
+            f(ExportRow {
+                root: r.get(0)?,
+                source: r.get(1)?,
+                sha256: sha,
+                format: r.get(3)?,
+                converted: r.get(4)?,
+                range: match (r.get::<_, Option<i64>>(5)?, r.get::<_, Option<i64>>(6)?) {
+                    (Some(o), Some(l)) => Some((o as u64, l as u64)),
+                    _ => None,
+                },
+                mtime: r.get(7)?,
+                folder: r.get(8)?,
+                flags: r.get(9)?,
+                reader_note: r.get(10)?,
+                message_id: r.get(11)?,
+                date: r.get(12)?,
+                date_raw: r.get(13)?,
+                from: r.get(14)?,
+                to: list(15)?,
+                cc: list(16)?,
+                subject: r.get(17)?,
+                in_reply_to: list(18)?,
+                references: list(19)?,
+                size: r.get::<_, i64>(20)? as u64,
+                parse_error: r.get(21)?,
+                copies: r.get::<_, i64>(22)? as u64,
+                attachments,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The whole catalog as sorted text lines, without the run log: two
+    /// cases built from the same dump give the same dump (the resume test
+    /// compares these).
+    pub fn canonical_dump(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for table in ["roots", "units", "custody", "messages", "attachments", "occurrences", "problems"] {
+            let mut st = self.conn.prepare(&format!("SELECT * FROM {table}"))?;
+            let n = st.column_count();
+            let names: Vec<String> = st.column_names().map(|s| s.to_string()).collect();
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                let mut line = format!("{table}:");
+                for i in 0..n {
+                    // Where a message landed in a pack depends on timing.
+                    if table == "messages" && matches!(names[i].as_str(), "pack" | "pack_offset") {
+                        continue;
+                    }
+                    let v: rusqlite::types::Value = r.get(i)?;
+                    line.push_str(&format!(" {}={:?}", names[i], v));
+                }
+                out.push(line);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+fn sha2_digest(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub roots: Vec<String>,
+    pub source_files: i64,
+    pub custody_records: i64,
+    pub custody_by_kind: Vec<(String, i64)>,
+    pub messages: i64,
+    pub occurrences: i64,
+    pub occurrences_by_format: Vec<(String, i64)>,
+    pub duplicated_messages: i64,
+    pub converted: i64,
+    pub message_bytes: i64,
+    pub stored_bytes: i64,
+    pub errors: i64,
+    pub warnings: i64,
+    pub problems_by_kind: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProblemRow {
+    pub root: String,
+    pub source: String,
+    pub severity: String,
+    pub kind: String,
+    pub detail: String,
+}
+
+/// One occurrence as `tamis export` writes it.
+#[derive(Debug, Serialize)]
+pub struct ExportRow {
+    pub source: String,
+    pub root: String,
+    pub message_id: Option<String>,
+    pub sha256: String,
+    pub date: Option<String>,
+    pub date_raw: Option<String>,
+    pub from: Option<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: Option<String>,
+    pub converted: bool,
+    pub format: String,
+    pub size: u64,
+    /// How many occurrences the same message has in the case.
+    pub copies: u64,
+    pub range: Option<(u64, u64)>,
+    pub mtime: Option<String>,
+    pub folder: Option<String>,
+    pub flags: Option<String>,
+    pub reader_note: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub attachments: Vec<Attachment>,
+    pub parse_error: Option<String>,
+}

@@ -211,7 +211,8 @@ impl Cx<'_> {
             return self.drain_quietly(prov, meta, Kind::Message, reader);
         };
         // The whole node is the message: its custody hash is its identity.
-        let (digest, _) = reader.finish_here();
+        let (digest, size) = reader.finish_here();
+        self.custody(prov, meta, Kind::Message, digest, size);
         let (folder, flags) = folder_and_flags(prov.as_str());
         self.emit(Event::Message(Occurrence {
             provenance: prov.clone(),

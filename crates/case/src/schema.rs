@@ -1,0 +1,127 @@
+//! The catalog schema and its migrations.
+//!
+//! Tables are keyed by what identifies a row in the evidence (a provenance
+//! path, a content hash), never by an insertion counter: two runs that read
+//! the same dump, one of them killed and resumed half-way, must end with
+//! the same rows. The schema version is SQLite's `user_version`; each
+//! migration moves it one step.
+
+use rusqlite::Connection;
+
+use crate::CaseError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the case as ingest builds it.
+    r#"
+    CREATE TABLE roots (
+        id    INTEGER PRIMARY KEY,
+        path  TEXT NOT NULL UNIQUE
+    );
+    -- Resume bookkeeping: a unit (file or split-archive set) is done once
+    -- everything read from it is committed.
+    CREATE TABLE units (
+        root   INTEGER NOT NULL,
+        path   TEXT NOT NULL,
+        size   INTEGER NOT NULL,
+        mtime  INTEGER NOT NULL,
+        PRIMARY KEY (root, path)
+    ) WITHOUT ROWID;
+    -- Chain of custody: every file and archive member opened.
+    CREATE TABLE custody (
+        root    INTEGER NOT NULL,
+        path    TEXT NOT NULL,
+        layer   INTEGER NOT NULL,
+        kind    TEXT NOT NULL,
+        size    INTEGER NOT NULL,
+        mtime   TEXT,
+        sha256  TEXT NOT NULL,
+        PRIMARY KEY (root, path, layer)
+    ) WITHOUT ROWID;
+    -- One row per distinct message (by SHA-256 of its bytes).
+    CREATE TABLE messages (
+        sha256       TEXT PRIMARY KEY,
+        size         INTEGER NOT NULL,
+        pack         INTEGER NOT NULL,
+        pack_offset  INTEGER NOT NULL,
+        stored_len   INTEGER NOT NULL,
+        message_id   TEXT,
+        date_raw     TEXT,
+        date         TEXT,
+        date_ts      INTEGER,
+        from_addr    TEXT,
+        to_addrs     TEXT,
+        cc_addrs     TEXT,
+        subject      TEXT,
+        in_reply_to  TEXT,
+        refs         TEXT,
+        parse_error  TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX messages_message_id ON messages(message_id);
+    CREATE INDEX messages_date ON messages(date_ts);
+    CREATE TABLE attachments (
+        message       TEXT NOT NULL,
+        idx           INTEGER NOT NULL,
+        name          TEXT,
+        content_type  TEXT NOT NULL,
+        size          INTEGER NOT NULL,
+        PRIMARY KEY (message, idx)
+    ) WITHOUT ROWID;
+    -- Where each message was found: one row per copy.
+    CREATE TABLE occurrences (
+        root          INTEGER NOT NULL,
+        path          TEXT NOT NULL,
+        message       TEXT NOT NULL,
+        format        TEXT NOT NULL,
+        converted     INTEGER NOT NULL,
+        range_offset  INTEGER,
+        range_len     INTEGER,
+        mtime         TEXT,
+        folder        TEXT,
+        flags         TEXT,
+        reader_note   TEXT,
+        PRIMARY KEY (root, path)
+    ) WITHOUT ROWID;
+    CREATE INDEX occurrences_message ON occurrences(message);
+    CREATE TABLE problems (
+        root      INTEGER NOT NULL,
+        path      TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        severity  TEXT NOT NULL,
+        detail    TEXT NOT NULL,
+        PRIMARY KEY (root, path, kind)
+    ) WITHOUT ROWID;
+    -- Committed length of each blob pack; anything past it is an
+    -- interrupted write and is cut off when the case is opened.
+    CREATE TABLE packs (
+        id             INTEGER PRIMARY KEY,
+        committed_len  INTEGER NOT NULL
+    );
+    -- Who ran what when: the case's own log. Not part of the evidence.
+    CREATE TABLE runs (
+        id        INTEGER PRIMARY KEY,
+        started   TEXT NOT NULL,
+        finished  TEXT,
+        command   TEXT NOT NULL,
+        version   TEXT NOT NULL
+    );
+    "#,
+];
+
+pub const VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub fn migrate(conn: &mut Connection) -> Result<(), CaseError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > VERSION {
+        return Err(CaseError::NewerSchema {
+            found: current,
+            supported: VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

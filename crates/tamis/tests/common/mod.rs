@@ -1,0 +1,30 @@
+//! Helpers shared by the command-line tests: run the real binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn tamis() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tamis"))
+}
+
+pub fn run(args: &[&str]) -> Output {
+    tamis().args(args).output().expect("the tamis binary runs")
+}
+
+pub fn shared() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    assert!(p.join("sample-leak/labels.jsonl").exists(), "../shared/sample-leak is missing: the integration tests need it");
+    p
+}
+
+pub fn export(case: &Path) -> Vec<serde_json::Value> {
+    let out = run(&["export", "--case", case.to_str().unwrap(), "--format", "jsonl"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
