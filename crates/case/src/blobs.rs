@@ -48,12 +48,17 @@ impl Packs {
             .collect::<Result<_, _>>()?;
         for entry in std::fs::read_dir(dir)? {
             let path = entry?.path();
-            let id = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_prefix("pack-")?.strip_suffix(".lz4")?.parse::<i64>().ok());
+            let id = path.file_name().and_then(|n| n.to_str()).and_then(|n| {
+                n.strip_prefix("pack-")?
+                    .strip_suffix(".lz4")?
+                    .parse::<i64>()
+                    .ok()
+            });
             let Some(id) = id else { continue };
-            let keep = rows.iter().find(|(i, _)| *i == id).map_or(0, |(_, len)| *len);
+            let keep = rows
+                .iter()
+                .find(|(i, _)| *i == id)
+                .map_or(0, |(_, len)| *len);
             let f = OpenOptions::new().write(true).open(&path)?;
             if f.metadata()?.len() > keep {
                 f.set_len(keep)?;
@@ -70,7 +75,11 @@ impl Packs {
     /// same transaction that [`Packs::commit`] is called for.
     pub fn append(&mut self, conn: &Connection, bytes: &[u8]) -> Result<BlobRef, CaseError> {
         let frame = lz4_flex::compress_prepend_size(bytes);
-        if self.current.as_ref().is_none_or(|(_, _, len)| *len + frame.len() as u64 > PACK_LIMIT) {
+        if self
+            .current
+            .as_ref()
+            .is_none_or(|(_, _, len)| *len + frame.len() as u64 > PACK_LIMIT)
+        {
             self.roll(conn)?;
         }
         let Some((id, file, len)) = self.current.as_mut() else {
@@ -121,7 +130,10 @@ impl Packs {
             && self.dirty
         {
             file.sync_data()?;
-            conn.execute("UPDATE packs SET committed_len = ?2 WHERE id = ?1", (id, *len as i64))?;
+            conn.execute(
+                "UPDATE packs SET committed_len = ?2 WHERE id = ?1",
+                (id, *len as i64),
+            )?;
             self.dirty = false;
         }
         Ok(())
@@ -132,7 +144,9 @@ impl Packs {
 pub fn read(dir: &Path, r: BlobRef) -> Result<Vec<u8>, CaseError> {
     let mut f = File::open(pack_path(dir, r.pack))?;
     f.seek(SeekFrom::Start(r.offset))?;
-    let mut frame = vec![0; usize::try_from(r.len).map_err(|_| CaseError::Corrupt("blob length".into()))?];
+    let mut frame =
+        vec![0; usize::try_from(r.len).map_err(|_| CaseError::Corrupt("blob length".into()))?];
     f.read_exact(&mut frame)?;
-    lz4_flex::decompress_size_prepended(&frame).map_err(|e| CaseError::Corrupt(format!("stored message: {e}")))
+    lz4_flex::decompress_size_prepended(&frame)
+        .map_err(|e| CaseError::Corrupt(format!("stored message: {e}")))
 }

@@ -119,14 +119,22 @@ References: <root@example.org> <parent@example.org>\r\n\
         assert_eq!(h.from.as_deref(), Some("Renée <renee@example.org>"));
         assert_eq!(h.to, ["a@example.org", "Bob <b@example.org>"]);
         assert_eq!(h.date.as_deref(), Some("2016-02-04T15:06:51Z"));
-        assert_eq!(h.date_raw.as_deref(), Some("Thu, 4 Feb 2016 16:06:51 +0100"));
+        assert_eq!(
+            h.date_raw.as_deref(),
+            Some("Thu, 4 Feb 2016 16:06:51 +0100")
+        );
         assert_eq!(h.references, ["<root@example.org>", "<parent@example.org>"]);
         assert_eq!(h.in_reply_to, ["<parent@example.org>"]);
     }
 
     #[test]
     fn garbage_gives_empty_fields_not_a_panic() {
-        for input in [&b""[..], b"\xff\xfe\x00", b"Subject: =?x?q?\r\n\r\n", b":::\n\n"] {
+        for input in [
+            &b""[..],
+            b"\xff\xfe\x00",
+            b"Subject: =?x?q?\r\n\r\n",
+            b":::\n\n",
+        ] {
             let _ = parse(input);
         }
     }

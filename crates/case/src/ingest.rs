@@ -25,20 +25,11 @@ use crate::blobs::Packs;
 use crate::headers::{self, Headers};
 use crate::{Case, Result};
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct IngestOptions {
     /// Reader threads and worker threads (each); 0 means one per core.
     pub jobs: usize,
     pub limits: Limits,
-}
-
-impl Default for IngestOptions {
-    fn default() -> Self {
-        IngestOptions {
-            jobs: 0,
-            limits: Limits::default(),
-        }
-    }
 }
 
 /// What an ingest did, for the user and the exit code.
@@ -99,29 +90,50 @@ impl Case {
         let mut root_ids = Vec::with_capacity(roots.len());
         for root in roots {
             let shown = root.to_string_lossy().into_owned();
-            self.conn.execute("INSERT OR IGNORE INTO roots (path) VALUES (?1)", [&shown])?;
-            root_ids.push(self.conn.query_row("SELECT id FROM roots WHERE path = ?1", [&shown], |r| {
-                r.get::<_, i64>(0)
-            })?);
+            self.conn
+                .execute("INSERT OR IGNORE INTO roots (path) VALUES (?1)", [&shown])?;
+            root_ids.push(self.conn.query_row(
+                "SELECT id FROM roots WHERE path = ?1",
+                [&shown],
+                |r| r.get::<_, i64>(0),
+            )?);
         }
         let run: i64 = {
             self.conn.execute(
                 "INSERT INTO runs (started, command, version) VALUES (?1, ?2, ?3)",
-                params![now(), format!("ingest {}", roots.iter().map(|r| r.to_string_lossy()).collect::<Vec<_>>().join(" ")), env!("CARGO_PKG_VERSION")],
+                params![
+                    now(),
+                    format!(
+                        "ingest {}",
+                        roots
+                            .iter()
+                            .map(|r| r.to_string_lossy())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                    env!("CARGO_PKG_VERSION")
+                ],
             )?;
             self.conn.last_insert_rowid()
         };
 
         let (units, plan_problems) = plan(roots);
         let done: HashSet<(i64, String, i64, i64)> = {
-            let mut st = self.conn.prepare("SELECT root, path, size, mtime FROM units")?;
+            let mut st = self
+                .conn
+                .prepare("SELECT root, path, size, mtime FROM units")?;
             st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
                 .collect::<Result<_, _>>()?
         };
         let todo: Vec<Unit> = units
             .iter()
             .filter(|u| {
-                !done.contains(&(root_ids[u.root], u.provenance.to_string(), u.size as i64, u.mtime))
+                !done.contains(&(
+                    root_ids[u.root],
+                    u.provenance.to_string(),
+                    u.size as i64,
+                    u.mtime,
+                ))
             })
             .cloned()
             .collect();
@@ -170,7 +182,10 @@ impl Case {
         })?;
         writer.commit()?;
         drop(writer);
-        self.conn.execute("UPDATE runs SET finished = ?2 WHERE id = ?1", params![run, now()])?;
+        self.conn.execute(
+            "UPDATE runs SET finished = ?2 WHERE id = ?1",
+            params![run, now()],
+        )?;
         Ok(report)
     }
 }
@@ -190,7 +205,11 @@ fn read_units(todo: &[Unit], next: &AtomicUsize, reader: &Reader, tx: Sender<Raw
             })
         }));
         if outcome.is_err() {
-            let p = Problem::new(&unit.provenance, ProblemKind::ParserPanic, "reading this file failed unexpectedly; what was read before is kept");
+            let p = Problem::new(
+                &unit.provenance,
+                ProblemKind::ParserPanic,
+                "reading this file failed unexpectedly; what was read before is kept",
+            );
             send_failed |= tx.send(Raw::Event(i, Event::Problem(p))).is_err();
         }
         if send_failed || tx.send(Raw::Done(i, messages)).is_err() {
@@ -341,7 +360,9 @@ impl<'c> Writer<'c> {
                 Ok(h) => (h, None),
                 Err(e) => (Headers::default(), Some(e)),
             };
-            let json = |v: &Vec<String>| (!v.is_empty()).then(|| serde_json::to_string(v).unwrap_or_default());
+            let json = |v: &Vec<String>| {
+                (!v.is_empty()).then(|| serde_json::to_string(v).unwrap_or_default())
+            };
             self.case.conn.execute(
                 "INSERT OR IGNORE INTO messages (sha256, size, pack, pack_offset, stored_len, message_id,
                     date_raw, date, date_ts, from_addr, to_addrs, cc_addrs, subject, in_reply_to, refs, parse_error)

@@ -32,7 +32,9 @@ pub enum CaseError {
     Sql(#[from] rusqlite::Error),
     #[error("case files: {0}")]
     Io(#[from] std::io::Error),
-    #[error("this case was written by a newer tamis (schema {found}, this one reads up to {supported})")]
+    #[error(
+        "this case was written by a newer tamis (schema {found}, this one reads up to {supported})"
+    )]
     NewerSchema { found: i64, supported: i64 },
     #[error("no case at {0} (run `tamis ingest` first)")]
     NotACase(PathBuf),
@@ -54,7 +56,10 @@ impl Case {
     /// Open the case at `dir`, creating it if it does not exist.
     pub fn create(dir: &Path) -> Result<Case> {
         std::fs::create_dir_all(dir)?;
-        Self::open_catalog(dir, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)
+        Self::open_catalog(
+            dir,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )
     }
 
     /// Open an existing case.
@@ -107,7 +112,9 @@ impl Case {
             },
         )?;
         if hex::encode(sha2_digest(&bytes)) != sha256 {
-            return Err(CaseError::Corrupt(format!("stored message {sha256} does not match its hash")));
+            return Err(CaseError::Corrupt(format!(
+                "stored message {sha256} does not match its hash"
+            )));
         }
         Ok(Some(bytes))
     }
@@ -191,9 +198,9 @@ impl Case {
              FROM occurrences o JOIN messages m ON m.sha256 = o.message JOIN roots r ON r.id = o.root
              ORDER BY o.root, o.path",
         )?;
-        let mut att = self
-            .conn
-            .prepare("SELECT name, content_type, size FROM attachments WHERE message = ?1 ORDER BY idx")?;
+        let mut att = self.conn.prepare(
+            "SELECT name, content_type, size FROM attachments WHERE message = ?1 ORDER BY idx",
+        )?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             let sha: String = r.get(2)?;
@@ -208,7 +215,8 @@ impl Case {
                 .collect::<Result<_, _>>()?;
             let list = |i: usize| -> rusqlite::Result<Vec<String>> {
                 let s: Option<String> = r.get(i)?;
-                Ok(s.map(|s| serde_json::from_str(&s).unwrap_or_default()).unwrap_or_default())
+                Ok(s.map(|s| serde_json::from_str(&s).unwrap_or_default())
+                    .unwrap_or_default())
             };
             f(ExportRow {
                 root: r.get(0)?,
@@ -247,20 +255,28 @@ impl Case {
     /// compares these).
     pub fn canonical_dump(&self) -> Result<Vec<String>> {
         let mut out = Vec::new();
-        for table in ["roots", "units", "custody", "messages", "attachments", "occurrences", "problems"] {
+        for table in [
+            "roots",
+            "units",
+            "custody",
+            "messages",
+            "attachments",
+            "occurrences",
+            "problems",
+        ] {
             let mut st = self.conn.prepare(&format!("SELECT * FROM {table}"))?;
             let n = st.column_count();
             let names: Vec<String> = st.column_names().map(|s| s.to_string()).collect();
             let mut rows = st.query([])?;
             while let Some(r) = rows.next()? {
                 let mut line = format!("{table}:");
-                for i in 0..n {
+                for (i, name) in names.iter().enumerate().take(n) {
                     // Where a message landed in a pack depends on timing.
-                    if table == "messages" && matches!(names[i].as_str(), "pack" | "pack_offset") {
+                    if table == "messages" && matches!(name.as_str(), "pack" | "pack_offset") {
                         continue;
                     }
                     let v: rusqlite::types::Value = r.get(i)?;
-                    line.push_str(&format!(" {}={:?}", names[i], v));
+                    line.push_str(&format!(" {name}={v:?}"));
                 }
                 out.push(line);
             }

@@ -30,8 +30,8 @@ use mail_auth::common::crypto::{Ed25519Key, RsaKey, Sha256};
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::DkimSigner;
 use rand::rngs::StdRng;
-use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer};
 use rand::{Rng, SeedableRng};
+use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer};
 
 const ORG: &str = "horizon.example";
 const PARTNER: &str = "agence-partenaire.example";
@@ -145,23 +145,35 @@ pub fn generate(args: &Options) -> Result<usize> {
     let mut rng = StdRng::seed_from_u64(args.seed);
     let people = people();
     let rsa = rsa_key()?;
-    let ed = Ed25519Key::from_pkcs8_der(ED_PK8).map_err(|e| anyhow::anyhow!("test Ed25519 key: {e}"))?;
+    let ed =
+        Ed25519Key::from_pkcs8_der(ED_PK8).map_err(|e| anyhow::anyhow!("test Ed25519 key: {e}"))?;
 
     let mut msgs: Vec<Msg> = Vec::with_capacity(args.messages);
     let start = 1_451_606_400i64; // 2016-01-01
     let span = 1_493_942_400i64 - start; // to 2017-05-05
     for i in 0..args.messages {
         let ts = start + span * i as i64 / args.messages.max(1) as i64 + rng.random_range(0..3600);
-        let parent = (i > 0 && rng.random_bool(0.35)).then(|| rng.random_range(i.saturating_sub(40)..i));
+        let parent =
+            (i > 0 && rng.random_bool(0.35)).then(|| rng.random_range(i.saturating_sub(40)..i));
         let (from, to, subject, refs, quoted) = match parent {
             Some(p) => {
                 let pm = &msgs[p];
                 let from = pm.to[0];
                 let subject = header_value(&pm.bytes, "Subject").unwrap_or_default();
-                let subject = if subject.starts_with("Re:") { subject } else { format!("Re: {subject}") };
+                let subject = if subject.starts_with("Re:") {
+                    subject
+                } else {
+                    format!("Re: {subject}")
+                };
                 let mut refs = header_value(&pm.bytes, "References").unwrap_or_default();
                 refs = format!("{refs} {}", pm.id).trim().to_string();
-                (from, vec![pm.from], subject, Some((pm.id.clone(), refs)), Some(body_text(&pm.bytes)))
+                (
+                    from,
+                    vec![pm.from],
+                    subject,
+                    Some((pm.id.clone(), refs)),
+                    Some(body_text(&pm.bytes)),
+                )
             }
             None => {
                 let from = rng.random_range(0..people.len());
@@ -176,17 +188,47 @@ pub fn generate(args: &Options) -> Result<usize> {
                 (from, to, subject, None, None)
             }
         };
-        let domain = people[from].addr.rsplit('@').next().unwrap_or(ORG).to_string();
+        let domain = people[from]
+            .addr
+            .rsplit('@')
+            .next()
+            .unwrap_or(ORG)
+            .to_string();
         let id = format!("<{:x}.{}@{}>", rng.random::<u64>(), i, domain);
-        let raw = compose(&mut rng, &people, from, &to, &subject, ts, &id, refs.as_ref(), quoted.as_deref());
+        let raw = compose(
+            &mut rng,
+            &people,
+            from,
+            &to,
+            &subject,
+            ts,
+            &id,
+            refs.as_ref(),
+            quoted.as_deref(),
+        );
         let signed = if domain == ORG {
-            sign(&raw, DkimSigner::from_key(rsa.clone_key()?).domain(ORG).selector("s2016"))?
+            sign(
+                &raw,
+                DkimSigner::from_key(rsa.clone_key()?)
+                    .domain(ORG)
+                    .selector("s2016"),
+            )?
         } else if domain == PARTNER {
-            sign(&raw, DkimSigner::from_key(ed.clone_key()?).domain(PARTNER).selector("ed2016"))?
+            sign(
+                &raw,
+                DkimSigner::from_key(ed.clone_key()?)
+                    .domain(PARTNER)
+                    .selector("ed2016"),
+            )?
         } else {
             raw
         };
-        msgs.push(Msg { id, from, to, bytes: signed });
+        msgs.push(Msg {
+            id,
+            from,
+            to,
+            bytes: signed,
+        });
     }
 
     let dump = args.out.join("dump");
@@ -211,7 +253,13 @@ pub fn generate(args: &Options) -> Result<usize> {
         let copies: Vec<(&str, &Msg)> = items.iter().map(|(f, i)| (*f, &msgs[*i])).collect();
         match p.container {
             Container::None => continue,
-            Container::Maildir => write_maildir(&dump.join("maildir").join(user), "maildir", user, &copies, &mut truth)?,
+            Container::Maildir => write_maildir(
+                &dump.join("maildir").join(user),
+                "maildir",
+                user,
+                &copies,
+                &mut truth,
+            )?,
             Container::Mboxrd | Container::Mboxo => {
                 let rd = p.container == Container::Mboxrd;
                 let mut by_folder: BTreeMap<&str, Vec<&Msg>> = BTreeMap::new();
@@ -224,7 +272,11 @@ pub fn generate(args: &Options) -> Result<usize> {
                     fs::create_dir_all(dump.join(format!("mbox/{user}")))?;
                     fs::write(dump.join(&name), bytes)?;
                     for (n, m) in ms.iter().enumerate() {
-                        writeln!(truth, "{}", serde_json::json!({"path": format!("{name}#{n}"), "message_id": m.id}))?;
+                        writeln!(
+                            truth,
+                            "{}",
+                            serde_json::json!({"path": format!("{name}#{n}"), "message_id": m.id})
+                        )?;
                     }
                 }
             }
@@ -234,7 +286,11 @@ pub fn generate(args: &Options) -> Result<usize> {
                     let path = dump.join(&name);
                     fs::create_dir_all(path.parent().unwrap_or(&dump))?;
                     fs::write(path, &m.bytes)?;
-                    writeln!(truth, "{}", serde_json::json!({"path": name, "message_id": m.id}))?;
+                    writeln!(
+                        truth,
+                        "{}",
+                        serde_json::json!({"path": name, "message_id": m.id})
+                    )?;
                 }
             }
             Container::Zip => write_zip(&dump, user, &copies, &mut truth)?,
@@ -282,7 +338,18 @@ fn sign<T: mail_auth::common::crypto::SigningKey>(
     signer: DkimSigner<T, mail_auth::dkim::NeedHeaders>,
 ) -> Result<Vec<u8>> {
     let sig = signer
-        .headers(["From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References", "MIME-Version", "Content-Type"])
+        .headers([
+            "From",
+            "To",
+            "Cc",
+            "Subject",
+            "Date",
+            "Message-ID",
+            "In-Reply-To",
+            "References",
+            "MIME-Version",
+            "Content-Type",
+        ])
         .sign(raw)
         .map_err(|e| anyhow::anyhow!("signing: {e}"))?;
     let mut out = sig.to_header().into_bytes();
@@ -304,7 +371,11 @@ fn compose(
 ) -> Vec<u8> {
     let mut h = String::new();
     let who = |i: usize| format!("{} <{}>", encode_word(people[i].name), people[i].addr);
-    let received_host = if people[from].addr.ends_with(ORG) { "smtp.horizon.example" } else { "mx.relay.example" };
+    let received_host = if people[from].addr.ends_with(ORG) {
+        "smtp.horizon.example"
+    } else {
+        "mx.relay.example"
+    };
     let _ = write!(
         h,
         "Received: from {received_host} ([192.0.2.{}])\r\n\tby mx1.{ORG} with ESMTPS id {:x}\r\n\tfor <{}>; {}\r\n",
@@ -313,8 +384,18 @@ fn compose(
         people[to[0]].addr,
         rfc2822(ts + rng.random_range(2..90)),
     );
-    let _ = write!(h, "From: {}\r\nTo: {}\r\n", who(from), to.iter().map(|&t| who(t)).collect::<Vec<_>>().join(", "));
-    let _ = write!(h, "Subject: {}\r\nDate: {}\r\nMessage-ID: {id}\r\n", encode_word(subject), rfc2822(ts));
+    let _ = write!(
+        h,
+        "From: {}\r\nTo: {}\r\n",
+        who(from),
+        to.iter().map(|&t| who(t)).collect::<Vec<_>>().join(", ")
+    );
+    let _ = write!(
+        h,
+        "Subject: {}\r\nDate: {}\r\nMessage-ID: {id}\r\n",
+        encode_word(subject),
+        rfc2822(ts)
+    );
     if let Some((parent, references)) = refs {
         let _ = write!(h, "In-Reply-To: {parent}\r\nReferences: {references}\r\n");
     }
@@ -333,11 +414,23 @@ fn compose(
     }
     let html = rng.random_bool(0.4);
     let attachment = rng.random_bool(0.2);
-    let body_part = |text: &str| format!("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n{}", qp(text));
+    let body_part = |text: &str| {
+        format!(
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n{}",
+            qp(text)
+        )
+    };
     let alt = if html {
         let html_body = format!(
             "<html><body>{}</body></html>",
-            text.lines().map(|l| format!("<p>{}</p>", l.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;"))).collect::<String>()
+            text.lines()
+                .map(|l| format!(
+                    "<p>{}</p>",
+                    l.replace('&', "&amp;")
+                        .replace('<', "&lt;")
+                        .replace('>', "&gt;")
+                ))
+                .collect::<String>()
         );
         format!(
             "Content-Type: multipart/alternative; boundary=\"alt-{id_hash}\"\r\n\r\n--alt-{id_hash}\r\n{}\r\n--alt-{id_hash}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n{}\r\n--alt-{id_hash}--\r\n",
@@ -362,7 +455,12 @@ fn compose(
     out
 }
 
-fn attachment_for(rng: &mut StdRng, subject: &str, author: &str, ts: i64) -> (String, &'static str, Vec<u8>) {
+fn attachment_for(
+    rng: &mut StdRng,
+    subject: &str,
+    author: &str,
+    ts: i64,
+) -> (String, &'static str, Vec<u8>) {
     let stem: String = subject
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
@@ -374,7 +472,11 @@ fn attachment_for(rng: &mut StdRng, subject: &str, author: &str, ts: i64) -> (St
         );
         (format!("{stem}.pdf"), "application/pdf", pdf.into_bytes())
     } else {
-        let csv = format!("poste;montant\nsalle;{}\ntransport;{}\n", rng.random_range(100..5000), rng.random_range(100..5000));
+        let csv = format!(
+            "poste;montant\nsalle;{}\ntransport;{}\n",
+            rng.random_range(100..5000),
+            rng.random_range(100..5000)
+        );
         (format!("{stem}.csv"), "text/csv", csv.into_bytes())
     }
 }
@@ -382,7 +484,9 @@ fn attachment_for(rng: &mut StdRng, subject: &str, author: &str, ts: i64) -> (St
 fn rfc2822(ts: i64) -> String {
     let dt = mail_parser::DateTime::from_timestamp(ts + 3600);
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     format!(
         "{}, {} {} {} {:02}:{:02}:{:02} +0100",
         DAYS[(ts.div_euclid(86_400).rem_euclid(7)) as usize],
@@ -427,7 +531,11 @@ fn qp(text: &str) -> String {
 }
 
 fn wrap76(s: &str) -> String {
-    s.as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("\r\n")
+    s.as_bytes()
+        .chunks(76)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("\r\n")
 }
 
 fn header_value(bytes: &[u8], name: &str) -> Option<String> {
@@ -435,10 +543,19 @@ fn header_value(bytes: &[u8], name: &str) -> Option<String> {
     let prefix = format!("{name}: ");
     let line = text.split("\r\n").find(|l| l.starts_with(&prefix))?;
     let v = &line[prefix.len()..];
-    Some(match v.strip_prefix("=?utf-8?b?").and_then(|r| r.strip_suffix("?=")) {
-        Some(b) => B64.decode(b).ok().and_then(|d| String::from_utf8(d).ok()).unwrap_or_default(),
-        None => v.to_string(),
-    })
+    Some(
+        match v
+            .strip_prefix("=?utf-8?b?")
+            .and_then(|r| r.strip_suffix("?="))
+        {
+            Some(b) => B64
+                .decode(b)
+                .ok()
+                .and_then(|d| String::from_utf8(d).ok())
+                .unwrap_or_default(),
+            None => v.to_string(),
+        },
+    )
 }
 
 /// The first text part, un-quoted-printable'd well enough to quote it.
@@ -449,20 +566,38 @@ fn body_text(bytes: &[u8]) -> String {
         .split("\r\n")
         .take_while(|l| !l.starts_with("--"))
         .filter(|l| !l.ends_with('='))
-        .map(|l| l.replace("=C3=A9", "é").replace("=C3=A8", "è").replace("=E2=80=99", "'"))
+        .map(|l| {
+            l.replace("=C3=A9", "é")
+                .replace("=C3=A8", "è")
+                .replace("=E2=80=99", "'")
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
 
 fn lf(bytes: &[u8]) -> Vec<u8> {
-    String::from_utf8_lossy(bytes).replace("\r\n", "\n").into_bytes()
+    String::from_utf8_lossy(bytes)
+        .replace("\r\n", "\n")
+        .into_bytes()
 }
 
 fn maildir_name(i: usize, m: &Msg) -> String {
-    format!("{}.M{}P{}.imap1.{ORG},S={}:2,S", 1_451_606_400 + i, i * 7 % 1000, 4000 + i, m.bytes.len())
+    format!(
+        "{}.M{}P{}.imap1.{ORG},S={}:2,S",
+        1_451_606_400 + i,
+        i * 7 % 1000,
+        4000 + i,
+        m.bytes.len()
+    )
 }
 
-fn write_maildir(root: &Path, prefix: &str, user: &str, copies: &[(&str, &Msg)], truth: &mut String) -> Result<()> {
+fn write_maildir(
+    root: &Path,
+    prefix: &str,
+    user: &str,
+    copies: &[(&str, &Msg)],
+    truth: &mut String,
+) -> Result<()> {
     for (i, (folder, m)) in copies.iter().enumerate() {
         let dir = match *folder {
             "INBOX" => root.join("cur"),
@@ -479,8 +614,16 @@ fn write_maildir(root: &Path, prefix: &str, user: &str, copies: &[(&str, &Msg)],
         // Maildir files are stored with LF, as Dovecot writes them.
         fs::write(dir.join(&name), lf(&m.bytes))?;
         let rel = dir.join(&name);
-        let rel = rel.strip_prefix(root).unwrap_or(&rel).to_string_lossy().into_owned();
-        writeln!(truth, "{}", serde_json::json!({"path": format!("{prefix}/{user}/{rel}"), "message_id": m.id}))?;
+        let rel = rel
+            .strip_prefix(root)
+            .unwrap_or(&rel)
+            .to_string_lossy()
+            .into_owned();
+        writeln!(
+            truth,
+            "{}",
+            serde_json::json!({"path": format!("{prefix}/{user}/{rel}"), "message_id": m.id})
+        )?;
     }
     fs::write(root.join("subscriptions"), b"Sent\nArchives.2016\n")?;
     fs::write(root.join("dovecot-uidvalidity"), b"5a1b2c3d\n")?;
@@ -495,7 +638,9 @@ fn modified_utf7(s: &str) -> String {
             return;
         }
         let bytes: Vec<u8> = pending.iter().flat_map(|u| u.to_be_bytes()).collect();
-        let enc = base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes).replace('/', ",");
+        let enc = base64::engine::general_purpose::STANDARD_NO_PAD
+            .encode(bytes)
+            .replace('/', ",");
         let _ = write!(out, "&{enc}-");
         pending.clear();
     };
@@ -524,22 +669,39 @@ fn mbox(msgs: &[&Msg], rd: bool) -> Vec<u8> {
     for m in msgs {
         let text = String::from_utf8_lossy(&m.bytes).into_owned();
         let from_addr = header_value(&m.bytes, "From").unwrap_or_default();
-        let sender = from_addr.rsplit('<').next().unwrap_or("").trim_end_matches('>').to_string();
+        let sender = from_addr
+            .rsplit('<')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('>')
+            .to_string();
         let _ = write!(out, "From {sender} Thu Jan  1 00:00:00 2016{eol}");
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
         let mut lines: Vec<String> = head.split("\r\n").map(str::to_string).collect();
         if !rd {
             lines.push("Status: RO".to_string());
-            lines.push(format!("Content-Length: {}", body.replace("\r\n", "\n").len()));
+            lines.push(format!(
+                "Content-Length: {}",
+                body.replace("\r\n", "\n").len()
+            ));
         }
         for l in lines {
             out.push_str(&l);
             out.push_str(eol);
         }
         out.push_str(eol);
-        for l in body.split("\r\n").collect::<Vec<_>>().iter().take(body.split("\r\n").count().saturating_sub(1)) {
+        for l in body
+            .split("\r\n")
+            .collect::<Vec<_>>()
+            .iter()
+            .take(body.split("\r\n").count().saturating_sub(1))
+        {
             let gt = l.bytes().take_while(|b| *b == b'>').count();
-            let quote = if rd { l[gt..].starts_with("From ") } else { l.starts_with("From ") };
+            let quote = if rd {
+                l[gt..].starts_with("From ")
+            } else {
+                l.starts_with("From ")
+            };
             if quote {
                 out.push('>');
             }
@@ -560,17 +722,32 @@ fn write_zip(dump: &Path, user: &str, copies: &[(&str, &Msg)], truth: &mut Strin
     let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     let third = copies.len() / 3;
     for (n, (folder, m)) in copies[..third].iter().enumerate() {
-        let inner = format!("{user}/{}/{n:06}.eml", if *folder == "INBOX" { "Boîte de réception" } else { folder });
+        let inner = format!(
+            "{user}/{}/{n:06}.eml",
+            if *folder == "INBOX" {
+                "Boîte de réception"
+            } else {
+                folder
+            }
+        );
         z.start_file(inner.as_str(), opts)?;
         z.write_all(&m.bytes)?;
-        writeln!(truth, "{}", serde_json::json!({"path": format!("{name}!{inner}"), "message_id": m.id}))?;
+        writeln!(
+            truth,
+            "{}",
+            serde_json::json!({"path": format!("{name}!{inner}"), "message_id": m.id})
+        )?;
     }
     let archived: Vec<&Msg> = copies[third..2 * third].iter().map(|c| c.1).collect();
     let inner_mbox = format!("{user}/archive-2016.mbox");
     z.start_file(inner_mbox.as_str(), opts)?;
     z.write_all(&mbox(&archived, true))?;
     for (n, m) in archived.iter().enumerate() {
-        writeln!(truth, "{}", serde_json::json!({"path": format!("{name}!{inner_mbox}#{n}"), "message_id": m.id}))?;
+        writeln!(
+            truth,
+            "{}",
+            serde_json::json!({"path": format!("{name}!{inner_mbox}#{n}"), "message_id": m.id})
+        )?;
     }
     // A zip inside the zip, as exports of old mailboxes often are.
     let mut nested = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -579,30 +756,49 @@ fn write_zip(dump: &Path, user: &str, copies: &[(&str, &Msg)], truth: &mut Strin
         let inner = format!("old/{n:06}.eml");
         nested.start_file(inner.as_str(), opts)?;
         nested.write_all(&m.bytes)?;
-        writeln!(truth, "{}", serde_json::json!({"path": format!("{name}!{inner_zip}!{inner}"), "message_id": m.id}))?;
+        writeln!(
+            truth,
+            "{}",
+            serde_json::json!({"path": format!("{name}!{inner_zip}!{inner}"), "message_id": m.id})
+        )?;
     }
     let nested = nested.finish()?.into_inner();
-    z.start_file(inner_zip.as_str(), opts.compression_method(zip::CompressionMethod::Stored))?;
+    z.start_file(
+        inner_zip.as_str(),
+        opts.compression_method(zip::CompressionMethod::Stored),
+    )?;
     z.write_all(&nested)?;
     z.finish()?;
     Ok(())
 }
 
-fn write_tar_gz(dump: &Path, user: &str, copies: &[(&str, &Msg)], truth: &mut String) -> Result<()> {
+fn write_tar_gz(
+    dump: &Path,
+    user: &str,
+    copies: &[(&str, &Msg)],
+    truth: &mut String,
+) -> Result<()> {
     let staging = tempdir_in(dump)?;
     let root = staging.join(user).join("Maildir");
     let mut inner_truth = String::new();
     write_maildir(&root, "", "", copies, &mut inner_truth)?;
     let name = format!("archives/{user}_maildir.tar.gz");
     fs::create_dir_all(dump.join("archives"))?;
-    let gz = flate2::write::GzEncoder::new(fs::File::create(dump.join(&name))?, flate2::Compression::default());
+    let gz = flate2::write::GzEncoder::new(
+        fs::File::create(dump.join(&name))?,
+        flate2::Compression::default(),
+    );
     let mut tar = tar::Builder::new(gz);
     tar.append_dir_all(format!("{user}/Maildir"), &root)?;
     tar.into_inner()?.finish()?;
     fs::remove_dir_all(&staging)?;
     for line in inner_truth.lines() {
         let mut v: serde_json::Value = serde_json::from_str(line)?;
-        let inner = v["path"].as_str().unwrap_or("").trim_start_matches('/').to_string();
+        let inner = v["path"]
+            .as_str()
+            .unwrap_or("")
+            .trim_start_matches('/')
+            .to_string();
         v["path"] = format!("{name}!{user}/Maildir/{inner}").into();
         writeln!(truth, "{v}")?;
     }
@@ -615,16 +811,24 @@ fn write_7z(dump: &Path, user: &str, copies: &[(&str, &Msg)], truth: &mut String
         let dir = staging.join(user).join(folder);
         fs::create_dir_all(&dir)?;
         fs::write(dir.join(format!("{n:06}.eml")), &m.bytes)?;
-        writeln!(truth, "{}", serde_json::json!({"path": format!("archives/{user}.7z!{user}/{folder}/{n:06}.eml"), "message_id": m.id}))?;
+        writeln!(
+            truth,
+            "{}",
+            serde_json::json!({"path": format!("archives/{user}.7z!{user}/{folder}/{n:06}.eml"), "message_id": m.id})
+        )?;
     }
     fs::create_dir_all(dump.join("archives"))?;
-    sevenz_rust2::compress_to_path(&staging, dump.join(format!("archives/{user}.7z"))).map_err(|e| anyhow::anyhow!("7z: {e}"))?;
+    sevenz_rust2::compress_to_path(&staging, dump.join(format!("archives/{user}.7z")))
+        .map_err(|e| anyhow::anyhow!("7z: {e}"))?;
     fs::remove_dir_all(&staging)?;
     Ok(())
 }
 
 fn tempdir_in(dump: &Path) -> Result<PathBuf> {
-    let p = dump.parent().unwrap_or(dump).join(format!(".staging-{}", std::process::id()));
+    let p = dump
+        .parent()
+        .unwrap_or(dump)
+        .join(format!(".staging-{}", std::process::id()));
     if p.exists() {
         fs::remove_dir_all(&p)?;
     }

@@ -25,6 +25,10 @@ fn main() -> Result<()> {
         messages: args.messages,
         seed: args.seed,
     })?;
-    eprintln!("wrote {} messages ({copies} copies) to {}", args.messages, args.out.join("dump").display());
+    eprintln!(
+        "wrote {} messages ({copies} copies) to {}",
+        args.messages,
+        args.out.join("dump").display()
+    );
     Ok(())
 }

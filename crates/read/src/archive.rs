@@ -18,7 +18,9 @@ use crate::maildir::folder_and_flags;
 use crate::mbox::{self, Style};
 use crate::sniff::{Kind, SNIFF_LEN, sniff};
 use crate::walk::Unit;
-use crate::{Custody, Event, Format, Limits, Occurrence, Problem, ProblemKind, Provenance, outlook};
+use crate::{
+    Custody, Event, Format, Limits, Occurrence, Problem, ProblemKind, Provenance, outlook,
+};
 
 pub(crate) fn read_unit(limits: &Limits, unit: &Unit, sink: &mut dyn FnMut(Event)) {
     let budget = Budget::new(
@@ -93,6 +95,7 @@ impl Cx<'_> {
         }
         let kind = match e.kind() {
             io::ErrorKind::UnexpectedEof => ProblemKind::Truncated,
+            _ if e.to_string().contains("unexpected EOF") => ProblemKind::Truncated,
             io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput | io::ErrorKind::Other => {
                 ProblemKind::Corrupt
             }
@@ -175,7 +178,13 @@ impl Cx<'_> {
         }
     }
 
-    fn drain_and_record<R: Read>(&mut self, prov: &Provenance, meta: &Meta, kind: Kind, reader: Hashing<R>) {
+    fn drain_and_record<R: Read>(
+        &mut self,
+        prov: &Provenance,
+        meta: &Meta,
+        kind: Kind,
+        reader: Hashing<R>,
+    ) {
         match reader.finish() {
             Ok((digest, size)) => self.custody(prov, meta, kind, digest, size),
             Err(e) => self.io_problem(prov, &e, "cannot read to the end"),
@@ -191,7 +200,10 @@ impl Cx<'_> {
     ) -> Option<Vec<u8>> {
         let max = self.limits.max_message;
         let mut bytes = head;
-        if let Err(e) = (&mut *reader).take(max + 1 - bytes.len() as u64).read_to_end(&mut bytes) {
+        if let Err(e) = (&mut *reader)
+            .take(max + 1 - bytes.len() as u64)
+            .read_to_end(&mut bytes)
+        {
             self.io_problem(prov, &e, "cannot read");
             return None;
         }
@@ -206,7 +218,13 @@ impl Cx<'_> {
         Some(bytes)
     }
 
-    fn message<R: Read>(&mut self, prov: &Provenance, meta: &Meta, head: Vec<u8>, mut reader: Hashing<R>) {
+    fn message<R: Read>(
+        &mut self,
+        prov: &Provenance,
+        meta: &Meta,
+        head: Vec<u8>,
+        mut reader: Hashing<R>,
+    ) {
         let Some(bytes) = self.read_whole(prov, head, &mut reader) else {
             return self.drain_quietly(prov, meta, Kind::Message, reader);
         };
@@ -228,24 +246,41 @@ impl Cx<'_> {
     }
 
     /// After a problem was reported for a node, still record what it was.
-    fn drain_quietly<R: Read>(&mut self, prov: &Provenance, meta: &Meta, kind: Kind, reader: Hashing<R>) {
+    fn drain_quietly<R: Read>(
+        &mut self,
+        prov: &Provenance,
+        meta: &Meta,
+        kind: Kind,
+        reader: Hashing<R>,
+    ) {
         if let Ok((digest, size)) = reader.finish() {
             self.custody(prov, meta, kind, digest, size);
         }
     }
 
-    fn emlx<R: Read>(&mut self, prov: &Provenance, meta: &Meta, head: Vec<u8>, mut reader: Hashing<R>) {
+    fn emlx<R: Read>(
+        &mut self,
+        prov: &Provenance,
+        meta: &Meta,
+        head: Vec<u8>,
+        mut reader: Hashing<R>,
+    ) {
         let Some(bytes) = self.read_whole(prov, head, &mut reader) else {
             return self.drain_quietly(prov, meta, Kind::Emlx, reader);
         };
         let (digest, size) = reader.finish_here();
         self.custody(prov, meta, Kind::Emlx, digest, size);
         let nl = bytes.iter().position(|b| *b == b'\n').unwrap_or(0);
-        let count: Option<usize> = std::str::from_utf8(&bytes[..nl]).ok().and_then(|s| s.trim().parse().ok());
+        let count: Option<usize> = std::str::from_utf8(&bytes[..nl])
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
         let body = &bytes[nl + 1..];
         let (message, note) = match count {
             Some(n) if n <= body.len() => (&body[..n], None),
-            _ => (body, Some("emlx byte count does not match; kept everything after it".to_string())),
+            _ => (
+                body,
+                Some("emlx byte count does not match; kept everything after it".to_string()),
+            ),
         };
         let (folder, flags) = folder_and_flags(prov.as_str());
         self.emit(Event::Message(Occurrence {
@@ -261,7 +296,14 @@ impl Cx<'_> {
         }));
     }
 
-    fn mailbox<R: Read>(&mut self, prov: &Provenance, meta: &Meta, kind: Kind, head: Vec<u8>, mut reader: Hashing<R>) {
+    fn mailbox<R: Read>(
+        &mut self,
+        prov: &Provenance,
+        meta: &Meta,
+        kind: Kind,
+        head: Vec<u8>,
+        mut reader: Hashing<R>,
+    ) {
         let (style, format) = match kind {
             Kind::Mmdf => (Style::Mmdf, Format::Mmdf),
             _ => (Style::From, Format::Mbox),
@@ -273,21 +315,36 @@ impl Cx<'_> {
             })
         };
         if let Err(e) = result {
-            self.io_problem(prov, &e, "mailbox could not be read to the end; entries before this point were kept");
+            self.io_problem(
+                prov,
+                &e,
+                "mailbox could not be read to the end; entries before this point were kept",
+            );
             return;
         }
         self.drain_and_record(prov, meta, kind, reader);
     }
 
-    fn mbox_entry(&mut self, prov: &Provenance, meta: &Meta, format: Format, entry: Result<mbox::Entry, mbox::TooLarge>) {
+    fn mbox_entry(
+        &mut self,
+        prov: &Provenance,
+        meta: &Meta,
+        format: Format,
+        entry: Result<mbox::Entry, mbox::TooLarge>,
+    ) {
         match entry {
             Ok(e) => {
                 let mut notes = Vec::new();
                 if e.unquoted > 0 {
-                    notes.push(format!("un-quoted {} >From line(s) as the mbox format requires", e.unquoted));
+                    notes.push(format!(
+                        "un-quoted {} >From line(s) as the mbox format requires",
+                        e.unquoted
+                    ));
                 }
                 if e.used_content_length {
-                    notes.push("Content-Length kept a From line inside the body (mboxcl2)".to_string());
+                    notes.push(
+                        "Content-Length kept a From line inside the body (mboxcl2)".to_string(),
+                    );
                 }
                 self.emit(Event::Message(Occurrence {
                     provenance: prov.entry(e.index),
@@ -322,7 +379,11 @@ impl Cx<'_> {
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_string());
-            self.problem(prov, ProblemKind::ParserPanic, format!("a parser failed on this input: {what}"));
+            self.problem(
+                prov,
+                ProblemKind::ParserPanic,
+                format!("a parser failed on this input: {what}"),
+            );
         }
     }
 
@@ -344,8 +405,11 @@ impl Cx<'_> {
             let decoder: io::Result<Box<dyn Read + '_>> = match kind {
                 Kind::Gzip => Ok(Box::new(flate2::bufread::MultiGzDecoder::new(rest))),
                 Kind::Bzip2 => Ok(Box::new(bzip2::bufread::MultiBzDecoder::new(rest))),
-                Kind::Xz => Ok(Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(rest))),
-                _ => zstd::stream::read::Decoder::with_buffer(rest).map(|d| Box::new(d) as Box<dyn Read>),
+                Kind::Xz => Ok(Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(
+                    rest,
+                ))),
+                _ => zstd::stream::read::Decoder::with_buffer(rest)
+                    .map(|d| Box::new(d) as Box<dyn Read>),
             };
             match decoder {
                 Ok(d) => {
@@ -358,7 +422,14 @@ impl Cx<'_> {
         self.drain_and_record(prov, meta, kind, reader);
     }
 
-    fn tar<R: Read>(&mut self, prov: &Provenance, meta: &Meta, head: Vec<u8>, mut reader: Hashing<R>, depth: usize) {
+    fn tar<R: Read>(
+        &mut self,
+        prov: &Provenance,
+        meta: &Meta,
+        head: Vec<u8>,
+        mut reader: Hashing<R>,
+        depth: usize,
+    ) {
         self.guarded(prov, |cx| {
             let mut archive = tar::Archive::new(Cursor::new(head).chain(&mut reader));
             let entries = match archive.entries() {
@@ -369,7 +440,11 @@ impl Cx<'_> {
                 let mut entry = match entry {
                     Ok(e) => e,
                     Err(e) => {
-                        cx.io_problem(prov, &e, "tar archive breaks off here; members before this point were kept");
+                        cx.io_problem(
+                            prov,
+                            &e,
+                            "tar archive breaks off here; members before this point were kept",
+                        );
                         break;
                     }
                 };
@@ -385,11 +460,19 @@ impl Cx<'_> {
                         .link_name_bytes()
                         .map(|t| String::from_utf8_lossy(&t).into_owned())
                         .unwrap_or_default();
-                    cx.problem(&child, ProblemKind::NotFollowed, format!("link to {target:?} not followed"));
+                    cx.problem(
+                        &child,
+                        ProblemKind::NotFollowed,
+                        format!("link to {target:?} not followed"),
+                    );
                     continue;
                 }
                 if !(etype.is_file() || etype.is_contiguous() || etype.is_gnu_sparse()) {
-                    cx.problem(&child, ProblemKind::Unsupported, format!("tar entry type {etype:?} not read"));
+                    cx.problem(
+                        &child,
+                        ProblemKind::Unsupported,
+                        format!("tar entry type {etype:?} not read"),
+                    );
                     continue;
                 }
                 cx.check_member_name(&child, &name);
@@ -397,7 +480,9 @@ impl Cx<'_> {
                     mtime: header.mtime().ok().map(|t| iso_utc(t as i64)),
                     layer: 0,
                 };
-                cx.node(&child, &child_meta, Input::Stream(&mut entry), depth + 1);
+                let declared = entry.size();
+                let mut exact = Exact::new(&mut entry, declared);
+                cx.node(&child, &child_meta, Input::Stream(&mut exact), depth + 1);
             }
         });
         self.drain_and_record(prov, meta, Kind::Tar, reader);
@@ -408,7 +493,8 @@ impl Cx<'_> {
     fn check_member_name(&mut self, child: &Provenance, name: &str) {
         let absolute = name.starts_with('/')
             || name.starts_with('\\')
-            || name.as_bytes().get(1) == Some(&b':') && name.as_bytes().first().is_some_and(u8::is_ascii_alphabetic);
+            || name.as_bytes().get(1) == Some(&b':')
+                && name.as_bytes().first().is_some_and(u8::is_ascii_alphabetic);
         let escapes = name.split(['/', '\\']).any(|c| c == "..");
         if absolute || escapes {
             self.problem(
@@ -446,7 +532,11 @@ impl Cx<'_> {
             Err(e) => return self.io_problem(prov, &e, "cannot spool for reading"),
         };
         if self.ancestors.contains(&digest) {
-            return self.problem(prov, ProblemKind::Cycle, "this archive contains itself; not opened again");
+            return self.problem(
+                prov,
+                ProblemKind::Cycle,
+                "this archive contains itself; not opened again",
+            );
         }
         self.ancestors.push(digest);
         self.guarded(prov, |cx| match kind {
@@ -471,10 +561,16 @@ impl Cx<'_> {
         self.ancestors.pop();
     }
 
-    fn spool<R: Read>(&mut self, head: Vec<u8>, reader: &mut Hashing<R>) -> io::Result<Seekable<'static>> {
+    fn spool<R: Read>(
+        &mut self,
+        head: Vec<u8>,
+        reader: &mut Hashing<R>,
+    ) -> io::Result<Seekable<'static>> {
         let mut mem = head;
         let limit = self.limits.spool_in_memory;
-        (&mut *reader).take(limit.saturating_sub(mem.len() as u64) + 1).read_to_end(&mut mem)?;
+        (&mut *reader)
+            .take(limit.saturating_sub(mem.len() as u64) + 1)
+            .read_to_end(&mut mem)?;
         if (mem.len() as u64) <= limit {
             return Ok(Seekable::Memory(mem));
         }
@@ -486,72 +582,42 @@ impl Cx<'_> {
         Ok(Seekable::Temp(file))
     }
 
-    fn zip<S: Read + Seek>(&mut self, prov: &Provenance, source: S, depth: usize) {
-        let mut archive = match zip::ZipArchive::new(source) {
+    fn zip<S: Read + Seek>(&mut self, prov: &Provenance, mut source: S, depth: usize) {
+        let mut archive = match zip::ZipArchive::new(&mut source) {
             Ok(a) => a,
-            Err(e) => return self.problem(prov, ProblemKind::Corrupt, format!("not a readable zip archive: {e}")),
+            Err(e) => {
+                // No usable central directory (a cut-off download, say): the
+                // local headers still lead to every member written before
+                // the damage.
+                self.problem(
+                    prov,
+                    ProblemKind::Truncated,
+                    format!("zip central directory unreadable ({e}); members recovered from local headers"),
+                );
+                if let Err(e) = source.rewind() {
+                    return self.io_problem(prov, &e, "cannot rewind");
+                }
+                return self.zip_stream(prov, source, depth);
+            }
         };
         for i in 0..archive.len() {
-            let (name, child_meta, encrypted, is_dir, is_link, declared) = match archive.by_index_raw(i) {
-                Ok(f) => {
-                    let raw = f.name_raw();
-                    let name = match std::str::from_utf8(raw) {
-                        Ok(s) => s.to_string(),
-                        Err(_) => f
-                            .name()
-                            .map(|n| n.into_owned())
-                            .unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned()),
-                    };
-                    let mtime = f.last_modified().map(|d| {
-                        format!(
-                            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-                            d.year(),
-                            d.month(),
-                            d.day(),
-                            d.hour(),
-                            d.minute(),
-                            d.second()
-                        )
-                    });
-                    (name, Meta { mtime, layer: 0 }, f.encrypted(), f.is_dir(), f.is_symlink(), f.size())
-                }
+            let meta = match archive.by_index_raw(i) {
+                Ok(f) => ZipMeta::of(&f),
                 Err(e) => {
-                    self.problem(prov, ProblemKind::Corrupt, format!("zip entry {i} unreadable: {e}"));
+                    self.problem(
+                        prov,
+                        ProblemKind::Corrupt,
+                        format!("zip entry {i} unreadable: {e}"),
+                    );
                     continue;
                 }
             };
-            if is_dir {
-                continue;
-            }
-            let child = prov.member(&name);
-            if encrypted {
-                self.problem(&child, ProblemKind::Encrypted, "encrypted zip member; no password, not read");
-                continue;
-            }
-            if is_link {
-                self.problem(&child, ProblemKind::NotFollowed, "symbolic link member not followed");
-                continue;
-            }
-            self.check_member_name(&child, &name);
-            if declared > self.budget.left() {
-                if !self.bomb_reported {
-                    self.bomb_reported = true;
-                    self.problem(
-                        &child,
-                        ProblemKind::DecompressionBomb,
-                        format!(
-                            "declares {declared} bytes, more than the {} decompressed bytes left for this file; not read",
-                            self.budget.left()
-                        ),
-                    );
-                }
+            let child = prov.member(&meta.name);
+            if self.zip_skip(&child, &meta) {
                 continue;
             }
             match archive.by_index(i) {
-                Ok(file) => {
-                    let mut limited = self.budget.wrap(file);
-                    self.node(&child, &child_meta, Input::Stream(&mut limited), depth + 1);
-                }
+                Ok(file) => self.zip_read(&child, meta, file, depth),
                 Err(zip::result::ZipError::UnsupportedArchive(what)) => {
                     self.problem(&child, ProblemKind::Unsupported, what.to_string())
                 }
@@ -560,15 +626,112 @@ impl Cx<'_> {
         }
     }
 
+    fn zip_stream<S: Read>(&mut self, prov: &Provenance, source: S, depth: usize) {
+        let mut reader = BufReader::new(source);
+        loop {
+            match zip::read::read_zipfile_from_stream(&mut reader) {
+                Ok(Some(file)) => {
+                    let meta = ZipMeta::of(&file);
+                    let child = prov.member(&meta.name);
+                    if !self.zip_skip(&child, &meta) {
+                        self.zip_read(&child, meta, file, depth);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    self.problem(
+                        prov,
+                        ProblemKind::Truncated,
+                        format!("zip data breaks off: {e}; members before this point were kept"),
+                    );
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Report why a member is not read, if it is not.
+    fn zip_skip(&mut self, child: &Provenance, meta: &ZipMeta) -> bool {
+        if meta.is_dir {
+            return true;
+        }
+        if meta.encrypted {
+            self.problem(
+                child,
+                ProblemKind::Encrypted,
+                "encrypted zip member; no password, not read",
+            );
+            return true;
+        }
+        if meta.is_link {
+            self.problem(
+                child,
+                ProblemKind::NotFollowed,
+                "symbolic link member not followed",
+            );
+            return true;
+        }
+        self.check_member_name(child, &meta.name);
+        if meta.declared > self.budget.left() {
+            if !self.bomb_reported {
+                self.bomb_reported = true;
+                self.problem(
+                    child,
+                    ProblemKind::DecompressionBomb,
+                    format!(
+                        "declares {} bytes, more than the {} decompressed bytes left for this file; not read",
+                        meta.declared,
+                        self.budget.left()
+                    ),
+                );
+            }
+            return true;
+        }
+        false
+    }
+
+    fn zip_read<R: Read>(
+        &mut self,
+        child: &Provenance,
+        meta: ZipMeta,
+        file: zip::read::ZipFile<'_, R>,
+        depth: usize,
+    ) {
+        let child_meta = Meta {
+            mtime: meta.mtime,
+            layer: 0,
+        };
+        let mut limited = self.budget.wrap(Exact::new(file, meta.declared));
+        self.node(child, &child_meta, Input::Stream(&mut limited), depth + 1);
+    }
+
     fn sevenz<S: Read + Seek>(&mut self, prov: &Provenance, source: S, depth: usize) {
         use sevenz_rust2::{ArchiveReader, Error as SzError, Password};
-        let mut archive = match ArchiveReader::new_with_memory_limit(source, Password::empty(), 512 << 10) {
-            Ok(a) => a,
-            Err(SzError::PasswordRequired) | Err(SzError::MaybeBadPassword(_)) => {
-                return self.problem(prov, ProblemKind::Encrypted, "encrypted 7z archive; no password, not read");
-            }
-            Err(e) => return self.problem(prov, ProblemKind::Corrupt, format!("not a readable 7z archive: {e}")),
-        };
+        let mut archive =
+            match ArchiveReader::new_with_memory_limit(source, Password::empty(), 512 << 10) {
+                Ok(a) => a,
+                Err(SzError::PasswordRequired) | Err(SzError::MaybeBadPassword(_)) => {
+                    return self.problem(
+                        prov,
+                        ProblemKind::Encrypted,
+                        "encrypted 7z archive; no password, not read",
+                    );
+                }
+                Err(e) if format!("{e:?}").contains("AES") => {
+                    return self.problem(
+                        prov,
+                        ProblemKind::Encrypted,
+                        "encrypted 7z archive; no password, not read",
+                    );
+                }
+                Err(e) => {
+                    return self.problem(
+                        prov,
+                        ProblemKind::Corrupt,
+                        format!("not a readable 7z archive: {e}"),
+                    );
+                }
+            };
         archive.set_thread_count(1);
         let result = archive.for_each_entries(|entry, r| {
             if entry.is_directory || !entry.has_stream {
@@ -588,10 +751,16 @@ impl Cx<'_> {
         });
         match result {
             Ok(()) => {}
-            Err(SzError::PasswordRequired) | Err(SzError::MaybeBadPassword(_)) => {
-                self.problem(prov, ProblemKind::Encrypted, "encrypted 7z content; no password, not read")
-            }
-            Err(e) => self.problem(prov, ProblemKind::Corrupt, format!("7z archive breaks off: {e}")),
+            Err(SzError::PasswordRequired) | Err(SzError::MaybeBadPassword(_)) => self.problem(
+                prov,
+                ProblemKind::Encrypted,
+                "encrypted 7z content; no password, not read",
+            ),
+            Err(e) => self.problem(
+                prov,
+                ProblemKind::Corrupt,
+                format!("7z archive breaks off: {e}"),
+            ),
         }
     }
 
@@ -624,10 +793,14 @@ impl Cx<'_> {
                                 mtime: None,
                                 folder,
                                 flags: None,
-                                reader_note: Some("converted from Outlook pst by readpst".to_string()),
+                                reader_note: Some(
+                                    "converted from Outlook pst by readpst".to_string(),
+                                ),
                             }));
                         }
-                        Err((inner, e)) => self.problem(&prov.member(&inner), ProblemKind::Unreadable, e),
+                        Err((inner, e)) => {
+                            self.problem(&prov.member(&inner), ProblemKind::Unreadable, e)
+                        }
                     }
                 }
             }
@@ -635,7 +808,13 @@ impl Cx<'_> {
         }
     }
 
-    fn ole<R: Read>(&mut self, prov: &Provenance, meta: &Meta, head: Vec<u8>, mut reader: Hashing<R>) {
+    fn ole<R: Read>(
+        &mut self,
+        prov: &Provenance,
+        meta: &Meta,
+        head: Vec<u8>,
+        mut reader: Hashing<R>,
+    ) {
         let Some(bytes) = self.read_whole(prov, head, &mut reader) else {
             return self.drain_quietly(prov, meta, Kind::Ole, reader);
         };
@@ -655,13 +834,23 @@ impl Cx<'_> {
                     mtime: meta.mtime.clone(),
                     folder,
                     flags,
-                    reader_note: Some("converted from Outlook msg; transport headers kept".to_string()),
+                    reader_note: Some(
+                        "converted from Outlook msg; transport headers kept".to_string(),
+                    ),
                 }))
             }
             // Other OLE files (.doc, .xls) are documents, not mail: custody only.
-            Ok(Err(e)) if named_msg => self.problem(prov, ProblemKind::Corrupt, format!("not a readable Outlook message: {e}")),
+            Ok(Err(e)) if named_msg => self.problem(
+                prov,
+                ProblemKind::Corrupt,
+                format!("not a readable Outlook message: {e}"),
+            ),
             Ok(Err(_)) => {}
-            Err(_) => self.problem(prov, ProblemKind::ParserPanic, "the Outlook message parser failed on this input"),
+            Err(_) => self.problem(
+                prov,
+                ProblemKind::ParserPanic,
+                "the Outlook message parser failed on this input",
+            ),
         }
     }
 }
@@ -706,6 +895,83 @@ pub(crate) fn iso_utc(secs: i64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+/// What a zip member's headers say about it.
+struct ZipMeta {
+    name: String,
+    mtime: Option<String>,
+    encrypted: bool,
+    is_dir: bool,
+    is_link: bool,
+    declared: u64,
+}
+
+impl ZipMeta {
+    fn of<R: Read>(f: &zip::read::ZipFile<'_, R>) -> Self {
+        let raw = f.name_raw();
+        // Many tools write UTF-8 names without setting the flag; only names
+        // that are not UTF-8 are taken as the legacy code page (CP437).
+        let name = match std::str::from_utf8(raw) {
+            Ok(s) => s.to_string(),
+            Err(_) => f
+                .name()
+                .map(|n| n.into_owned())
+                .unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned()),
+        };
+        let mtime = f.last_modified().map(|d| {
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                d.year(),
+                d.month(),
+                d.day(),
+                d.hour(),
+                d.minute(),
+                d.second()
+            )
+        });
+        ZipMeta {
+            name,
+            mtime,
+            encrypted: f.encrypted(),
+            is_dir: f.is_dir(),
+            is_link: f.is_symlink(),
+            declared: f.size(),
+        }
+    }
+}
+
+/// A member whose header declares its size: ending early is truncation,
+/// not the end of the member (tar's reader would otherwise just stop).
+struct Exact<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R> Exact<R> {
+    fn new(inner: R, declared: u64) -> Self {
+        Exact {
+            inner,
+            left: declared,
+        }
+    }
+}
+
+impl<R: Read> Read for Exact<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        if n == 0 && self.left > 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("member ends {} bytes before its declared size", self.left),
+            ));
+        }
+        self.left = self.left.saturating_sub(n as u64);
+        Ok(n)
+    }
 }
 
 #[cfg(test)]

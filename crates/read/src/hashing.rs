@@ -59,7 +59,8 @@ pub struct BudgetExceeded {
 }
 
 pub fn is_budget_error(e: &io::Error) -> bool {
-    e.get_ref().is_some_and(|inner| inner.is::<BudgetExceeded>())
+    e.get_ref()
+        .is_some_and(|inner| inner.is::<BudgetExceeded>())
 }
 
 /// The decompressed bytes still allowed for one unit, shared by every

@@ -68,6 +68,8 @@ pub fn split<R: BufRead>(
     mut on: impl FnMut(Result<Entry, TooLarge>),
 ) -> io::Result<u64> {
     let mut s = Splitter {
+        // MMDF needs no `From ` quoting, so a `>From ` there is the author's.
+        unquote: style == Style::From,
         r,
         pos: 0,
         next_index: 0,
@@ -93,6 +95,7 @@ struct Current {
 }
 
 struct Splitter<R> {
+    unquote: bool,
     r: R,
     pos: u64,
     next_index: u64,
@@ -147,7 +150,11 @@ impl<R: BufRead> Splitter<R> {
                 let open = self.cur.is_some();
                 if let Some(at) = line {
                     // The separator is not part of the entry it ended.
-                    self.cur.as_mut().expect("line read into it").buf.truncate(at);
+                    self.cur
+                        .as_mut()
+                        .expect("line read into it")
+                        .buf
+                        .truncate(at);
                 }
                 self.finish(on);
                 // A `From ` line ends one entry and opens the next; MMDF
@@ -170,7 +177,9 @@ impl<R: BufRead> Splitter<R> {
                             self.cur = Some(c);
                         }
                     }
-                    (None, Some(_)) => unreachable!("a line is only read into an entry that exists"),
+                    (None, Some(_)) => {
+                        unreachable!("a line is only read into an entry that exists")
+                    }
                 }
             }
             prev_blank = blank;
@@ -245,7 +254,11 @@ impl<R: BufRead> Splitter<R> {
         on: &mut dyn FnMut(Result<Entry, TooLarge>),
     ) {
         let raw_len = raw.len() as u64;
-        let (bytes, unquoted) = if unquote { unquote_from(raw) } else { (raw, 0) };
+        let (bytes, unquoted) = if unquote && self.unquote {
+            unquote_from(raw)
+        } else {
+            (raw, 0)
+        };
         let index = self.next_index;
         self.next_index += 1;
         on(Ok(Entry {
@@ -351,7 +364,9 @@ fn looks_like_from_line(line: &[u8]) -> bool {
     tokens.len() >= 6
         && tokens.iter().any(|t| {
             let p: Vec<&str> = t.split(':').collect();
-            (p.len() == 2 || p.len() == 3) && p.iter().all(|x| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()))
+            (p.len() == 2 || p.len() == 3)
+                && p.iter()
+                    .all(|x| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()))
         })
         && tokens
             .iter()
@@ -383,4 +398,47 @@ fn unquote_from(raw: Vec<u8>) -> (Vec<u8>, u32) {
         }
     }
     (out, n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(input: &[u8], style: Style, max: u64) -> Vec<Result<(u64, String, u32), u64>> {
+        let mut out = Vec::new();
+        split(input, style, max, |e| {
+            out.push(match e {
+                Ok(e) => Ok((
+                    e.offset,
+                    String::from_utf8_lossy(&e.bytes).into_owned(),
+                    e.unquoted,
+                )),
+                Err(t) => Err(t.index),
+            })
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn splits_as_the_labels_define_entries() {
+        type Want<'a> = &'a [Result<(u64, &'a str, u32), u64>];
+        let table: &[(&str, &[u8], Want)] = &[
+            ("two LF entries", b"From a Mon Jan  4 10:00:00 2016\nA: 1\n\nx\n\nFrom b Mon Jan  4 10:00:00 2016\nB: 2\n\ny\n\n", &[Ok((32, "A: 1\n\nx\n", 0)), Ok((73, "B: 2\n\ny\n", 0))]),
+            ("CRLF, last entry without blank line", b"From a x\r\nA: 1\r\n\r\nx\r\n\r\nFrom b x\r\nB: 2\r\n\r\ny\r\n", &[Ok((10, "A: 1\r\n\r\nx\r\n", 0)), Ok((33, "B: 2\r\n\r\ny\r\n", 0))]),
+            ("mboxrd un-quoting", b"From a x\nA: 1\n\n>From here\n>>From there\n> From not\n\n", &[Ok((9, "A: 1\n\nFrom here\n>From there\n> From not\n", 2))]),
+            // An unquoted From line without a blank line before it and no date is body text.
+            ("unquoted From in body", b"From a x\nA: 1\n\nline\nFrom me to you\n\n", &[Ok((9, "A: 1\n\nline\nFrom me to you\n", 0))]),
+            ("lying Content-Length does not swallow the next message", b"From a x\nContent-Length: 9999\n\nbody\n\nFrom b x\nB: 2\n\ny\n\n", &[Ok((9, "Content-Length: 9999\n\nbody\n", 0)), Ok((46, "B: 2\n\ny\n", 0))]),
+            ("oversize entries are reported and counted", b"From a x\nA: 1\n\n0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789\n\nFrom b x\nB: 2\n\ny\n\n", &[Err(0), Ok((126, "B: 2\n\ny\n", 0))]),
+        ];
+        for (what, input, want) in table {
+            let got = entries(input, Style::From, 80);
+            let want: Vec<Result<(u64, String, u32), u64>> = want
+                .iter()
+                .map(|w| w.map(|(o, s, n)| (o, s.to_string(), n)))
+                .collect();
+            assert_eq!(got, want, "{what}");
+        }
+    }
 }

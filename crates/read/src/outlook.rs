@@ -31,7 +31,12 @@ pub fn msg_to_rfc5322(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = String::new();
     let mut seen: Vec<String> = Vec::new();
     for field in unfolded_fields(&o.headers.raw) {
-        let name = field.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
+        let name = field
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if name.is_empty() || MIME_FIELDS.contains(&name.as_str()) {
             continue;
         }
@@ -82,7 +87,10 @@ pub fn msg_to_rfc5322(bytes: &[u8]) -> Result<Vec<u8>, String> {
         [(ct, text)] => part(out, ct, None, text.as_bytes()),
         many => {
             let b = boundary("alt");
-            let _ = write!(out, "Content-Type: multipart/alternative; boundary=\"{b}\"\r\n\r\n");
+            let _ = write!(
+                out,
+                "Content-Type: multipart/alternative; boundary=\"{b}\"\r\n\r\n"
+            );
             for (ct, text) in many {
                 let _ = write!(out, "--{b}\r\n");
                 part(out, ct, None, text.as_bytes());
@@ -94,11 +102,22 @@ pub fn msg_to_rfc5322(bytes: &[u8]) -> Result<Vec<u8>, String> {
         alternative(&mut out);
     } else {
         let b = boundary("mixed");
-        let _ = write!(out, "Content-Type: multipart/mixed; boundary=\"{b}\"\r\n\r\n--{b}\r\n");
+        let _ = write!(
+            out,
+            "Content-Type: multipart/mixed; boundary=\"{b}\"\r\n\r\n--{b}\r\n"
+        );
         alternative(&mut out);
         for a in &o.attachments {
-            let name = if a.long_file_name.is_empty() { &a.file_name } else { &a.long_file_name };
-            let ct = if a.mime_tag.is_empty() { "application/octet-stream" } else { &a.mime_tag };
+            let name = if a.long_file_name.is_empty() {
+                &a.file_name
+            } else {
+                &a.long_file_name
+            };
+            let ct = if a.mime_tag.is_empty() {
+                "application/octet-stream"
+            } else {
+                &a.mime_tag
+            };
             let _ = write!(out, "--{b}\r\n");
             part(&mut out, ct, Some(name), &a.payload_bytes);
         }
@@ -109,10 +128,21 @@ pub fn msg_to_rfc5322(bytes: &[u8]) -> Result<Vec<u8>, String> {
 
 /// One MIME leaf, base64-encoded so any content survives.
 fn part(out: &mut String, content_type: &str, filename: Option<&str>, body: &[u8]) {
-    let charset = if content_type.starts_with("text/") { "; charset=utf-8" } else { "" };
-    let _ = write!(out, "Content-Type: {content_type}{charset}\r\nContent-Transfer-Encoding: base64\r\n");
+    let charset = if content_type.starts_with("text/") {
+        "; charset=utf-8"
+    } else {
+        ""
+    };
+    let _ = write!(
+        out,
+        "Content-Type: {content_type}{charset}\r\nContent-Transfer-Encoding: base64\r\n"
+    );
     if let Some(name) = filename {
-        let _ = write!(out, "Content-Disposition: attachment; filename=\"{}\"\r\n", encode_word(name).replace('"', "'"));
+        let _ = write!(
+            out,
+            "Content-Disposition: attachment; filename=\"{}\"\r\n",
+            encode_word(name).replace('"', "'")
+        );
     }
     out.push_str("\r\n");
     let encoded = B64.encode(body);
@@ -166,7 +196,9 @@ pub fn read_pst(path: &Path) -> Result<Vec<PstItem>, String> {
         .arg(path)
         .output()
         .map_err(|e| {
-            format!("Outlook .pst needs readpst (Debian package pst-utils), which could not be run: {e}")
+            format!(
+                "Outlook .pst needs readpst (Debian package pst-utils), which could not be run: {e}"
+            )
         })?;
     if !status.status.success() {
         return Err(format!(
@@ -190,7 +222,11 @@ pub fn read_pst(path: &Path) -> Result<Vec<PstItem>, String> {
             .to_string_lossy()
             .into_owned();
         let name = rel.strip_suffix(".eml").unwrap_or(&rel).to_string();
-        items.push(std::fs::read(entry.path()).map(|b| (name.clone(), b)).map_err(|e| (name, e.to_string())));
+        items.push(
+            std::fs::read(entry.path())
+                .map(|b| (name.clone(), b))
+                .map_err(|e| (name, e.to_string())),
+        );
     }
     Ok(items)
 }

@@ -134,7 +134,13 @@ fn is_tar(head: &[u8]) -> bool {
     let sum: u32 = head[..512]
         .iter()
         .enumerate()
-        .map(|(i, b)| if (148..156).contains(&i) { 32 } else { u32::from(*b) })
+        .map(|(i, b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(*b)
+            }
+        })
         .sum();
     sum == stored
 }
@@ -228,8 +234,14 @@ mod tests {
             (b"", Kind::Empty),
             (b"PK\x03\x04rest", Kind::Zip),
             (b"\x1f\x8b\x08\x00", Kind::Gzip),
-            (b"From a@b Thu Jan  1 00:00:00 2016\nFrom: a@b\n\nhi\n", Kind::Mbox),
-            (b"Return-Path: <a@b>\r\nReceived: from x\r\n\tby y\r\nSubject: hi\r\n\r\nbody", Kind::Message),
+            (
+                b"From a@b Thu Jan  1 00:00:00 2016\nFrom: a@b\n\nhi\n",
+                Kind::Mbox,
+            ),
+            (
+                b"Return-Path: <a@b>\r\nReceived: from x\r\n\tby y\r\nSubject: hi\r\n\r\nbody",
+                Kind::Message,
+            ),
             (b"X-Foo: 1\nSubject: hi\n\nbody\n", Kind::Message),
             (b"Note: this is a memo\n\nnot mail", Kind::Other),
             (b"Dear all,\nplease find...", Kind::Other),

@@ -60,7 +60,11 @@ pub fn plan(roots: &[PathBuf]) -> (Vec<Unit>, Vec<(usize, Problem)>) {
                 let name = root.to_string_lossy().into_owned();
                 problems.push((
                     root_index,
-                    Problem::new(&Provenance::file(name), ProblemKind::Unreadable, e.to_string()),
+                    Problem::new(
+                        &Provenance::file(name),
+                        ProblemKind::Unreadable,
+                        e.to_string(),
+                    ),
                 ));
                 continue;
             }
@@ -112,7 +116,11 @@ pub fn plan(roots: &[PathBuf]) -> (Vec<Unit>, Vec<(usize, Problem)>) {
                         .unwrap_or_else(|| root.to_string_lossy().into_owned());
                     problems.push((
                         root_index,
-                        Problem::new(&Provenance::file(rel), ProblemKind::Unreadable, e.to_string()),
+                        Problem::new(
+                            &Provenance::file(rel),
+                            ProblemKind::Unreadable,
+                            e.to_string(),
+                        ),
                     ));
                 }
             }
@@ -144,7 +152,8 @@ fn split_part(rel: &str) -> Option<(String, u32)> {
         return ext.parse().ok().map(|n| (format!("{stem}.###"), n));
     }
     let lower = ext.to_ascii_lowercase();
-    if lower.len() == 3 && lower.starts_with('z') && lower[1..].bytes().all(|b| b.is_ascii_digit()) {
+    if lower.len() == 3 && lower.starts_with('z') && lower[1..].bytes().all(|b| b.is_ascii_digit())
+    {
         return lower[1..].parse().ok().map(|n| (format!("{stem}.z##"), n));
     }
     None
@@ -154,7 +163,8 @@ fn group_split_archives(
     files: Vec<(usize, String, PathBuf)>,
     problems: &mut Vec<(usize, Problem)>,
 ) -> Vec<Unit> {
-    let mut groups: BTreeMap<(usize, String), Vec<(u32, String, PathBuf)>> = BTreeMap::new();
+    type Part = (u32, String, PathBuf);
+    let mut groups: BTreeMap<(usize, String), Vec<Part>> = BTreeMap::new();
     let mut singles = Vec::new();
     for (root, rel, path) in files {
         match split_part(&rel) {
@@ -169,7 +179,10 @@ fn group_split_archives(
         if is_zip_span {
             // The last part of a spanned zip is the `.zip` itself.
             let zip = key.trim_end_matches(".z##").to_string() + ".zip";
-            if let Some(i) = singles.iter().position(|(r, rel, _)| *r == root && *rel == zip) {
+            if let Some(i) = singles
+                .iter()
+                .position(|(r, rel, _)| *r == root && *rel == zip)
+            {
                 let (_, rel, path) = singles.remove(i);
                 parts.push((u32::MAX, rel, path));
             }
@@ -180,9 +193,12 @@ fn group_split_archives(
             continue;
         }
         let first = Provenance::file(parts[0].1.clone());
-        let numbers: Vec<u32> = parts.iter().map(|p| p.0).filter(|n| *n != u32::MAX).collect();
-        let start = if is_zip_span { 1 } else { 1 };
-        for (want, got) in (start..).zip(&numbers) {
+        let numbers: Vec<u32> = parts
+            .iter()
+            .map(|p| p.0)
+            .filter(|n| *n != u32::MAX)
+            .collect();
+        for (want, got) in (1..).zip(&numbers) {
             if want != *got {
                 problems.push((
                     root,
@@ -233,7 +249,14 @@ mod tests {
     #[test]
     fn groups_split_parts_and_reports_gaps() {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["a.7z.001", "a.7z.002", "b.7z.001", "b.7z.003", "note.2016", "c.eml"] {
+        for name in [
+            "a.7z.001",
+            "a.7z.002",
+            "b.7z.001",
+            "b.7z.003",
+            "note.2016",
+            "c.eml",
+        ] {
             std::fs::write(dir.path().join(name), name).unwrap();
         }
         let (units, problems) = plan(&[dir.path().to_path_buf()]);
@@ -243,7 +266,12 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            [("a.7z.001", 2), ("b.7z.001", 2), ("c.eml", 1), ("note.2016", 1)]
+            [
+                ("a.7z.001", 2),
+                ("b.7z.001", 2),
+                ("c.eml", 1),
+                ("note.2016", 1)
+            ]
         );
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].1.kind, ProblemKind::MissingPart);

@@ -39,6 +39,15 @@ fn finds_every_labelled_copy_by_its_path() {
             missing.push(path);
         }
     }
-    assert!(missing.is_empty(), "{} missing, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
-    assert!(found.is_empty(), "unlabelled messages: {:?}", found.keys().take(5).collect::<Vec<_>>());
+    assert!(
+        missing.is_empty(),
+        "{} missing, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert!(
+        found.is_empty(),
+        "unlabelled messages: {:?}",
+        found.keys().take(5).collect::<Vec<_>>()
+    );
 }

@@ -12,7 +12,11 @@ use tamis_case::{Case, IngestOptions};
 use tamis_read::Limits;
 
 #[derive(Parser)]
-#[command(name = "tamis", version, about = "Sift a leaked email dump: read every message, keep the evidence intact")]
+#[command(
+    name = "tamis",
+    version,
+    about = "Sift a leaked email dump: read every message, keep the evidence intact"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -89,7 +93,12 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         // `tamis export | head` is normal use, not an error.
-        Err(e) if e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)) => {
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<io::Error>()
+                    .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            }) =>
+        {
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -116,7 +125,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             }
-            let mut c = Case::create(&case.case).with_context(|| format!("opening case {}", case.case.display()))?;
+            let mut c = Case::create(&case.case)
+                .with_context(|| format!("opening case {}", case.case.display()))?;
             let opts = IngestOptions {
                 jobs,
                 limits: Limits {
@@ -131,14 +141,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .ingest(&paths, &opts, &mut |p| {
                     bar.set_length(p.bytes_total.max(1));
                     bar.set_position(p.bytes.min(p.bytes_total));
-                    bar.set_message(format!("{}/{} files, {} messages", p.units_done, p.units_total, p.messages));
+                    bar.set_message(format!(
+                        "{}/{} files, {} messages",
+                        p.units_done, p.units_total, p.messages
+                    ));
                 })
                 .context("ingest")?;
             bar.finish_and_clear();
             let status = c.status()?;
             eprintln!(
                 "read {} files ({} already done), {} message copies, {} new messages; case holds {} messages in {} copies",
-                report.units, report.units_skipped, report.occurrences, report.new_messages, status.messages, status.occurrences
+                report.units,
+                report.units_skipped,
+                report.occurrences,
+                report.new_messages,
+                status.messages,
+                status.occurrences
             );
             if status.errors > 0 || status.warnings > 0 {
                 eprintln!("{} errors, {} warnings:", status.errors, status.warnings);
@@ -150,7 +168,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     eprintln!("  ... see `tamis errors --case {}`", case.case.display());
                 }
             }
-            Ok(if status.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if status.errors > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Status { case, json } => {
             let c = Case::open(&case.case)?;
@@ -162,17 +184,37 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut out = io::stdout().lock();
             writeln!(out, "case        {}", case.case.display())?;
             writeln!(out, "roots       {}", s.roots.join(", "))?;
-            writeln!(out, "files       {} on disk, {} files and members recorded for custody", s.source_files, s.custody_records)?;
+            writeln!(
+                out,
+                "files       {} on disk, {} files and members recorded for custody",
+                s.source_files, s.custody_records
+            )?;
             for (kind, n) in &s.custody_by_kind {
                 writeln!(out, "  {kind:<10}{n}")?;
             }
-            writeln!(out, "messages    {} distinct, {} copies ({} messages found more than once)", s.messages, s.occurrences, s.duplicated_messages)?;
+            writeln!(
+                out,
+                "messages    {} distinct, {} copies ({} messages found more than once)",
+                s.messages, s.occurrences, s.duplicated_messages
+            )?;
             for (format, n) in &s.occurrences_by_format {
                 writeln!(out, "  {format:<10}{n}")?;
             }
-            writeln!(out, "converted   {} (Outlook; no signature can hold on these)", s.converted)?;
-            writeln!(out, "stored      {} bytes of mail in {} bytes", s.message_bytes, s.stored_bytes)?;
-            writeln!(out, "problems    {} errors, {} warnings", s.errors, s.warnings)?;
+            writeln!(
+                out,
+                "converted   {} (Outlook; no signature can hold on these)",
+                s.converted
+            )?;
+            writeln!(
+                out,
+                "stored      {} bytes of mail in {} bytes",
+                s.message_bytes, s.stored_bytes
+            )?;
+            writeln!(
+                out,
+                "problems    {} errors, {} warnings",
+                s.errors, s.warnings
+            )?;
             for (kind, n) in &s.problems_by_kind {
                 writeln!(out, "  {kind:<28}{n}")?;
             }
@@ -180,7 +222,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Errors { case, json, all } => {
             let c = Case::open(&case.case)?;
-            let problems: Vec<_> = c.problems()?.into_iter().filter(|p| all || p.severity == "error").collect();
+            let problems: Vec<_> = c
+                .problems()?
+                .into_iter()
+                .filter(|p| all || p.severity == "error")
+                .collect();
             let mut out = BufWriter::new(io::stdout().lock());
             for p in &problems {
                 if json {
@@ -191,12 +237,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             out.flush()?;
             let errors = problems.iter().any(|p| p.severity == "error");
-            Ok(if errors { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if errors {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Export { case, format, out } => {
             let c = Case::open(&case.case)?;
             let sink: Box<dyn Write> = match &out {
-                Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?),
+                Some(path) => Box::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("creating {}", path.display()))?,
+                ),
                 None => Box::new(io::stdout().lock()),
             };
             let mut w = BufWriter::new(sink);
@@ -219,8 +272,10 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     }
     let bar = ProgressBar::with_draw_target(Some(1), ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }

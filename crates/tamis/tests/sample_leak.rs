@@ -12,8 +12,18 @@ fn export_lists_every_labelled_copy_once_with_its_message_id() {
     let dump = shared().join("sample-leak/dump");
     let dir = tempfile::tempdir().unwrap();
     let case = dir.path().join("leak.case");
-    let out = run(&["ingest", dump.to_str().unwrap(), "--case", case.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "ingest",
+        dump.to_str().unwrap(),
+        "--case",
+        case.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let mut exported: BTreeMap<String, Vec<Option<String>>> = BTreeMap::new();
     for row in export(&case) {
@@ -35,12 +45,30 @@ fn export_lists_every_labelled_copy_once_with_its_message_id() {
             got => wrong.push(format!("{path}: want {want:?}, got {got:?}")),
         }
     }
-    assert!(wrong.is_empty(), "{} of {n} wrong:\n{}", wrong.len(), wrong[..wrong.len().min(10)].join("\n"));
-    assert!(exported.is_empty(), "exported but not labelled: {:?}", exported.keys().take(5).collect::<Vec<_>>());
+    assert!(
+        wrong.is_empty(),
+        "{} of {n} wrong:\n{}",
+        wrong.len(),
+        wrong[..wrong.len().min(10)].join("\n")
+    );
+    assert!(
+        exported.is_empty(),
+        "exported but not labelled: {:?}",
+        exported.keys().take(5).collect::<Vec<_>>()
+    );
 
     // A second ingest of the same dump adds nothing.
-    let again = run(&["ingest", dump.to_str().unwrap(), "--case", case.to_str().unwrap()]);
+    let again = run(&[
+        "ingest",
+        dump.to_str().unwrap(),
+        "--case",
+        case.to_str().unwrap(),
+    ]);
     assert_eq!(again.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&again.stderr).contains("0 new messages"), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("0 new messages"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     assert_eq!(export(&case).len(), n);
 }

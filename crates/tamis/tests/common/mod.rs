@@ -15,13 +15,26 @@ pub fn run(args: &[&str]) -> Output {
 
 pub fn shared() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    assert!(p.join("sample-leak/labels.jsonl").exists(), "../shared/sample-leak is missing: the integration tests need it");
+    assert!(
+        p.join("sample-leak/labels.jsonl").exists(),
+        "../shared/sample-leak is missing: the integration tests need it"
+    );
     p
 }
 
 pub fn export(case: &Path) -> Vec<serde_json::Value> {
-    let out = run(&["export", "--case", case.to_str().unwrap(), "--format", "jsonl"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "export",
+        "--case",
+        case.to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
