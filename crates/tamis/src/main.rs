@@ -50,6 +50,9 @@ enum Command {
         /// Decompressed bytes allowed per byte of a file on disk.
         #[arg(long, default_value_t = Limits::default().max_expansion_ratio)]
         max_expansion_ratio: u64,
+        /// Decompressed bytes always allowed per file, in MiB, whatever its size.
+        #[arg(long, default_value_t = Limits::default().min_expansion_budget >> 20)]
+        expansion_floor_mib: u64,
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -117,6 +120,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             max_depth,
             max_message_mib,
             max_expansion_ratio,
+            expansion_floor_mib,
             quiet,
         } => {
             for p in &paths {
@@ -133,6 +137,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     max_depth,
                     max_message: max_message_mib << 20,
                     max_expansion_ratio,
+                    min_expansion_budget: expansion_floor_mib << 20,
                     ..Limits::default()
                 },
             };

@@ -1,0 +1,80 @@
+//! A dump written by tamis-gen, every container kind at once: every copy the
+//! generator wrote is exported by its path with its Message-ID, and the
+//! copies of one message are one message.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{export, run};
+
+#[test]
+fn every_generated_copy_is_found_by_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let copies = tamis_gen::generate(&tamis_gen::Options {
+        out: dir.path().to_path_buf(),
+        messages: 150,
+        seed: 7,
+    })
+    .unwrap();
+    let case = dir.path().join("g.case");
+    let dump = dir.path().join("dump");
+    let out = run(&[
+        "ingest",
+        dump.to_str().unwrap(),
+        "--case",
+        case.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let rows = export(&case);
+    assert_eq!(rows.len(), copies);
+    let truth = std::fs::read_to_string(dir.path().join("truth.jsonl")).unwrap();
+    let exported: BTreeMap<&str, &str> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["source"].as_str().unwrap(),
+                r["message_id"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    for line in truth.lines() {
+        let t: serde_json::Value = serde_json::from_str(line).unwrap();
+        let path = t["path"].as_str().unwrap();
+        assert_eq!(
+            exported.get(path).copied(),
+            t["message_id"].as_str(),
+            "{path}"
+        );
+    }
+    // Containers of every kind were opened, and copies with identical bytes
+    // (the same message in two mbox files, say) share one stored message.
+    let formats: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| r["format"].as_str().unwrap()).collect();
+    assert_eq!(formats.into_iter().collect::<Vec<_>>(), ["file", "mbox"]);
+    for source in [
+        "archives/julien.moreau_export.zip!",
+        ".tar.gz!",
+        ".7z!",
+        "maildir/",
+        "mbox/",
+        "eml/",
+    ] {
+        assert!(
+            rows.iter()
+                .any(|r| r["source"].as_str().unwrap().contains(source)),
+            "nothing from {source}"
+        );
+    }
+    let status = run(&["status", "--case", case.to_str().unwrap(), "--json"]);
+    let s: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(s["occurrences"].as_u64().unwrap() as usize, copies);
+    assert!(s["messages"].as_u64().unwrap() < copies as u64);
+    assert_eq!(s["errors"], 0);
+}
