@@ -71,10 +71,10 @@ impl Packs {
         })
     }
 
-    /// Append one message; the caller records the returned reference in the
-    /// same transaction that [`Packs::commit`] is called for.
-    pub fn append(&mut self, conn: &Connection, bytes: &[u8]) -> Result<BlobRef, CaseError> {
-        let frame = lz4_flex::compress_prepend_size(bytes);
+    /// Append one message, already made a frame by [`frame`]; the caller
+    /// records the returned reference in the transaction that
+    /// [`Packs::sync`] is called in.
+    pub fn append(&mut self, conn: &Connection, frame: &[u8]) -> Result<BlobRef, CaseError> {
         if self
             .current
             .as_ref()
@@ -85,7 +85,7 @@ impl Packs {
         let Some((id, file, len)) = self.current.as_mut() else {
             unreachable!("roll always opens a pack")
         };
-        file.write_all(&frame)?;
+        file.write_all(frame)?;
         let r = BlobRef {
             pack: *id,
             offset: *len,
@@ -138,6 +138,12 @@ impl Packs {
         }
         Ok(())
     }
+}
+
+/// Compress a message into the frame a pack stores (done by the worker
+/// threads, so the single writer only appends).
+pub fn frame(bytes: &[u8]) -> Vec<u8> {
+    lz4_flex::compress_prepend_size(bytes)
 }
 
 /// Read one stored message back.

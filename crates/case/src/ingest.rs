@@ -21,7 +21,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use rusqlite::params;
 use tamis_read::{Event, Limits, Occurrence, Problem, ProblemKind, Reader, Unit, plan};
 
-use crate::blobs::Packs;
+use crate::blobs::{self, Packs};
 use crate::headers::{self, Headers};
 use crate::{Case, Result};
 
@@ -55,21 +55,28 @@ pub struct Progress {
     pub messages: u64,
 }
 
-enum Raw {
-    Event(usize, Event),
-    /// The unit's reader is finished; it sent this many messages.
-    Done(usize, u64),
+/// Events travel in batches: one channel operation per message costs more
+/// than reading a small message.
+struct Batch<T> {
+    unit: usize,
+    items: Vec<T>,
+    /// Set on a unit's last batch: how many messages its reader sent.
+    done: Option<u64>,
 }
 
+const BATCH_ITEMS: usize = 64;
+const BATCH_BYTES: usize = 4 << 20;
+
 enum Row {
-    Message(usize, Box<Prepared>),
-    Other(usize, Event),
-    Done(usize, u64),
+    Message(Box<Prepared>),
+    Other(Event),
 }
 
 struct Prepared {
     occ: Occurrence,
     headers: Result<Headers, String>,
+    /// The bytes as a pack frame (compressed).
+    frame: Vec<u8>,
 }
 
 impl Case {
@@ -155,20 +162,24 @@ impl Case {
         writer.commit()?;
         progress(prog);
 
-        let (raw_tx, raw_rx) = bounded::<Raw>(1024);
-        let (row_tx, row_rx) = bounded::<Row>(1024);
+        let (raw_tx, raw_rx) = bounded::<Batch<Event>>(16);
+        let (row_tx, row_rx) = bounded::<Batch<Row>>(16);
         let next = AtomicUsize::new(0);
         let reader = Reader::new(opts.limits.clone());
         std::thread::scope(|s| -> Result<()> {
             for _ in 0..jobs {
                 let raw_tx = raw_tx.clone();
                 let (todo, next, reader) = (&todo, &next, &reader);
-                s.spawn(move || read_units(todo, next, reader, raw_tx));
+                std::thread::Builder::new()
+                    .name("tamis-read".into())
+                    .spawn_scoped(s, move || read_units(todo, next, reader, raw_tx))?;
             }
             drop(raw_tx);
             for _ in 0..jobs {
                 let (raw_rx, row_tx) = (raw_rx.clone(), row_tx.clone());
-                s.spawn(move || prepare(raw_rx, row_tx));
+                std::thread::Builder::new()
+                    .name("tamis-prepare".into())
+                    .spawn_scoped(s, move || prepare(raw_rx, row_tx))?;
             }
             drop(row_tx);
             drop(raw_rx);
@@ -190,45 +201,76 @@ impl Case {
     }
 }
 
-fn read_units(todo: &[Unit], next: &AtomicUsize, reader: &Reader, tx: Sender<Raw>) {
+fn read_units(todo: &[Unit], next: &AtomicUsize, reader: &Reader, tx: Sender<Batch<Event>>) {
     loop {
         let i = next.fetch_add(1, Ordering::SeqCst);
         let Some(unit) = todo.get(i) else { return };
         let mut messages = 0u64;
+        let mut items = Vec::with_capacity(BATCH_ITEMS);
+        let mut bytes = 0usize;
         let mut send_failed = false;
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             reader.read_unit(unit, &mut |e| {
-                if matches!(e, Event::Message(_)) {
+                if let Event::Message(m) = &e {
                     messages += 1;
+                    bytes += m.bytes.len();
                 }
-                send_failed |= tx.send(Raw::Event(i, e)).is_err();
+                items.push(e);
+                if items.len() >= BATCH_ITEMS || bytes >= BATCH_BYTES {
+                    let full = std::mem::replace(&mut items, Vec::with_capacity(BATCH_ITEMS));
+                    bytes = 0;
+                    send_failed |= tx
+                        .send(Batch {
+                            unit: i,
+                            items: full,
+                            done: None,
+                        })
+                        .is_err();
+                }
             })
         }));
         if outcome.is_err() {
-            let p = Problem::new(
+            items.push(Event::Problem(Problem::new(
                 &unit.provenance,
                 ProblemKind::ParserPanic,
                 "reading this file failed unexpectedly; what was read before is kept",
-            );
-            send_failed |= tx.send(Raw::Event(i, Event::Problem(p))).is_err();
+            )));
         }
-        if send_failed || tx.send(Raw::Done(i, messages)).is_err() {
+        let last = Batch {
+            unit: i,
+            items,
+            done: Some(messages),
+        };
+        if send_failed || tx.send(last).is_err() {
             return;
         }
     }
 }
 
-fn prepare(rx: Receiver<Raw>, tx: Sender<Row>) {
-    for raw in rx {
-        let row = match raw {
-            Raw::Event(u, Event::Message(occ)) => {
-                let headers = headers::parse(&occ.bytes);
-                Row::Message(u, Box::new(Prepared { occ, headers }))
-            }
-            Raw::Event(u, e) => Row::Other(u, e),
-            Raw::Done(u, n) => Row::Done(u, n),
+fn prepare(rx: Receiver<Batch<Event>>, tx: Sender<Batch<Row>>) {
+    for batch in rx {
+        let items = batch
+            .items
+            .into_iter()
+            .map(|e| match e {
+                Event::Message(occ) => {
+                    let headers = headers::parse(&occ.bytes);
+                    let frame = blobs::frame(&occ.bytes);
+                    Row::Message(Box::new(Prepared {
+                        occ,
+                        headers,
+                        frame,
+                    }))
+                }
+                e => Row::Other(e),
+            })
+            .collect();
+        let out = Batch {
+            unit: batch.unit,
+            items,
+            done: batch.done,
         };
-        if tx.send(row).is_err() {
+        if tx.send(out).is_err() {
             return;
         }
     }
@@ -274,8 +316,7 @@ impl<'c> Writer<'c> {
     }
 
     fn maybe_commit(&mut self) -> Result<()> {
-        self.in_tx += 1;
-        if self.in_tx >= 4096 || self.last_commit.elapsed() > Duration::from_millis(500) {
+        if self.in_tx >= 20_000 || self.last_commit.elapsed() > Duration::from_millis(500) {
             self.commit()?;
         }
         Ok(())
@@ -284,7 +325,7 @@ impl<'c> Writer<'c> {
     fn run(
         &mut self,
         todo: &[Unit],
-        rx: &Receiver<Row>,
+        rx: &Receiver<Batch<Row>>,
         report: &mut IngestReport,
         prog: &mut Progress,
         progress: &mut dyn FnMut(Progress),
@@ -292,51 +333,50 @@ impl<'c> Writer<'c> {
         // unit -> (messages written, messages announced by its reader)
         let mut pending: HashMap<usize, (u64, Option<u64>)> = HashMap::new();
         let mut last_report = Instant::now();
-        for row in rx {
-            let unit = match row {
-                Row::Message(u, p) => {
-                    report.bytes_read += p.occ.bytes.len() as u64;
-                    prog.bytes += p.occ.bytes.len() as u64;
-                    prog.messages += 1;
-                    self.message(self.roots[todo[u].root], *p, report)?;
-                    pending.entry(u).or_default().0 += 1;
-                    u
+        for batch in rx {
+            let unit = batch.unit;
+            let root = self.roots[todo[unit].root];
+            for row in batch.items {
+                match row {
+                    Row::Message(p) => {
+                        report.bytes_read += p.occ.bytes.len() as u64;
+                        prog.bytes += p.occ.bytes.len() as u64;
+                        prog.messages += 1;
+                        self.message(root, *p, report)?;
+                        pending.entry(unit).or_default().0 += 1;
+                    }
+                    Row::Other(Event::Custody(c)) => {
+                        self.tx()
+                            .prepare_cached(
+                                "INSERT OR REPLACE INTO custody (root, path, layer, kind, size, mtime, sha256)
+                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                            )?
+                            .execute(params![
+                                root,
+                                c.provenance.as_str(),
+                                c.layer,
+                                c.kind,
+                                c.size as i64,
+                                c.mtime,
+                                hex::encode(c.sha256)
+                            ])?;
+                    }
+                    Row::Other(Event::Problem(p)) => self.problem(root, &p, report)?,
+                    Row::Other(Event::Message(_)) => {}
                 }
-                Row::Other(u, Event::Custody(c)) => {
-                    self.tx().execute(
-                        "INSERT OR REPLACE INTO custody (root, path, layer, kind, size, mtime, sha256)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        params![
-                            self.roots[todo[u].root],
-                            c.provenance.as_str(),
-                            c.layer,
-                            c.kind,
-                            c.size as i64,
-                            c.mtime,
-                            hex::encode(c.sha256)
-                        ],
-                    )?;
-                    u
-                }
-                Row::Other(u, Event::Problem(p)) => {
-                    self.problem(self.roots[todo[u].root], &p, report)?;
-                    u
-                }
-                Row::Other(u, Event::Message(_)) => u,
-                Row::Done(u, n) => {
-                    pending.entry(u).or_default().1 = Some(n);
-                    u
-                }
-            };
+                self.in_tx += 1;
+            }
+            if let Some(n) = batch.done {
+                pending.entry(unit).or_default().1 = Some(n);
+            }
             if let Some(&(got, Some(want))) = pending.get(&unit)
                 && got == want
             {
                 pending.remove(&unit);
                 let un = &todo[unit];
-                self.tx().execute(
-                    "INSERT OR REPLACE INTO units (root, path, size, mtime) VALUES (?1, ?2, ?3, ?4)",
-                    params![self.roots[un.root], un.provenance.as_str(), un.size as i64, un.mtime],
-                )?;
+                self.tx()
+                    .prepare_cached("INSERT OR REPLACE INTO units (root, path, size, mtime) VALUES (?1, ?2, ?3, ?4)")?
+                    .execute(params![root, un.provenance.as_str(), un.size as i64, un.mtime])?;
                 prog.units_done += 1;
             }
             self.maybe_commit()?;
@@ -355,7 +395,7 @@ impl<'c> Writer<'c> {
         let sha = hex::encode(occ.sha256);
         report.occurrences += 1;
         if !self.known.contains(&sha) {
-            let blob = self.packs.append(&self.case.conn, &occ.bytes)?;
+            let blob = self.packs.append(&self.case.conn, &p.frame)?;
             let (h, parse_error) = match p.headers {
                 Ok(h) => (h, None),
                 Err(e) => (Headers::default(), Some(e)),
@@ -363,10 +403,10 @@ impl<'c> Writer<'c> {
             let json = |v: &Vec<String>| {
                 (!v.is_empty()).then(|| serde_json::to_string(v).unwrap_or_default())
             };
-            self.case.conn.execute(
-                "INSERT OR IGNORE INTO messages (sha256, size, pack, pack_offset, stored_len, message_id,
+            self.case.conn.prepare_cached("INSERT OR IGNORE INTO messages (sha256, size, pack, pack_offset, stored_len, message_id,
                     date_raw, date, date_ts, from_addr, to_addrs, cc_addrs, subject, in_reply_to, refs, parse_error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)")?
+                .execute(
                 params![
                     sha,
                     occ.bytes.len() as i64,
@@ -387,18 +427,18 @@ impl<'c> Writer<'c> {
                 ],
             )?;
             for (i, a) in h.attachments.iter().enumerate() {
-                self.case.conn.execute(
-                    "INSERT OR IGNORE INTO attachments (message, idx, name, content_type, size) VALUES (?1, ?2, ?3, ?4, ?5)",
+                self.case.conn.prepare_cached("INSERT OR IGNORE INTO attachments (message, idx, name, content_type, size) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(
                     params![sha, i as i64, a.name, a.content_type, a.size as i64],
                 )?;
             }
             self.known.insert(sha.clone());
             report.new_messages += 1;
         }
-        self.case.conn.execute(
-            "INSERT OR REPLACE INTO occurrences (root, path, message, format, converted, range_offset, range_len,
+        self.case.conn.prepare_cached("INSERT OR REPLACE INTO occurrences (root, path, message, format, converted, range_offset, range_len,
                 mtime, folder, flags, reader_note)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")?
+                .execute(
             params![
                 root,
                 occ.provenance.as_str(),
@@ -421,8 +461,8 @@ impl<'c> Writer<'c> {
             tamis_read::Severity::Error => report.errors += 1,
             tamis_read::Severity::Warning => report.warnings += 1,
         }
-        self.case.conn.execute(
-            "INSERT OR REPLACE INTO problems (root, path, kind, severity, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        self.case.conn.prepare_cached("INSERT OR REPLACE INTO problems (root, path, kind, severity, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(
             params![root, p.provenance.as_str(), p.kind.to_string(), p.severity().name(), p.detail],
         )?;
         Ok(())

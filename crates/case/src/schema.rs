@@ -56,8 +56,8 @@ const MIGRATIONS: &[&str] = &[
         refs         TEXT,
         parse_error  TEXT
     ) WITHOUT ROWID;
-    CREATE INDEX messages_message_id ON messages(message_id);
-    CREATE INDEX messages_date ON messages(date_ts);
+    -- No index on Message-ID or date here: each costs ingest time on every
+    -- insert, and the capabilities that query by them add their own.
     CREATE TABLE attachments (
         message       TEXT NOT NULL,
         idx           INTEGER NOT NULL,

@@ -228,9 +228,9 @@ impl Cx<'_> {
         let Some(bytes) = self.read_whole(prov, head, &mut reader) else {
             return self.drain_quietly(prov, meta, Kind::Message, reader);
         };
-        // The whole node is the message: its custody hash is its identity.
-        let (digest, size) = reader.finish_here();
-        self.custody(prov, meta, Kind::Message, digest, size);
+        // The whole node is the message: its occurrence is its custody
+        // record (same path, same SHA-256), so no separate one is made.
+        let (digest, _) = reader.finish_here();
         let (folder, flags) = folder_and_flags(prov.as_str());
         self.emit(Event::Message(Occurrence {
             provenance: prov.clone(),

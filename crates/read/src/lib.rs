@@ -129,7 +129,9 @@ pub struct Occurrence {
     pub reader_note: Option<String>,
 }
 
-/// The chain-of-custody record of one file or archive member.
+/// The chain-of-custody record of one file or archive member. A file or
+/// member that is exactly one message has none: its [`Occurrence`] (same
+/// path, SHA-256 of the same bytes) is its record.
 #[derive(Debug)]
 pub struct Custody {
     pub provenance: Provenance,

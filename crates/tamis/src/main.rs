@@ -11,6 +11,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tamis_case::{Case, IngestOptions};
 use tamis_read::Limits;
 
+// Ingest allocates per message on several threads; glibc's allocator makes
+// them queue on its arena locks (seen in profiles as the writer's main wait).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "tamis",
