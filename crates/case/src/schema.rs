@@ -55,7 +55,7 @@ const MIGRATIONS: &[&str] = &[
         in_reply_to  TEXT,
         refs         TEXT,
         parse_error  TEXT
-    ) WITHOUT ROWID;
+    );
     -- No index on Message-ID or date here: each costs ingest time on every
     -- insert, and the capabilities that query by them add their own.
     CREATE TABLE attachments (
@@ -80,7 +80,7 @@ const MIGRATIONS: &[&str] = &[
         flags         TEXT,
         reader_note   TEXT,
         PRIMARY KEY (root, path)
-    ) WITHOUT ROWID;
+    );
     CREATE INDEX occurrences_message ON occurrences(message);
     CREATE TABLE problems (
         root      INTEGER NOT NULL,

@@ -413,7 +413,7 @@ fn compose(
         }
     }
     let html = rng.random_bool(0.4);
-    let attachment = rng.random_bool(0.2);
+    let attachment = rng.random_bool(0.25);
     let body_part = |text: &str| {
         format!(
             "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n{}",
@@ -455,6 +455,8 @@ fn compose(
     out
 }
 
+/// An attachment of a realistic size: documents and pictures are mostly
+/// compressed data (incompressible), tables are small text.
 fn attachment_for(
     rng: &mut StdRng,
     subject: &str,
@@ -465,19 +467,36 @@ fn attachment_for(
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
-    if rng.random_bool(0.5) {
-        let pdf = format!(
-            "%PDF-1.4\n1 0 obj << /Title ({subject}) /Author ({author}) /Producer (LibreOffice 5.2) /CreationDate (D:{}) >> endobj\ntrailer << /Info 1 0 R >>\n%%EOF\n",
-            ts
-        );
-        (format!("{stem}.pdf"), "application/pdf", pdf.into_bytes())
-    } else {
-        let csv = format!(
-            "poste;montant\nsalle;{}\ntransport;{}\n",
-            rng.random_range(100..5000),
-            rng.random_range(100..5000)
-        );
-        (format!("{stem}.csv"), "text/csv", csv.into_bytes())
+    let noise =
+        |rng: &mut StdRng, n: usize| (0..n).map(|_| rng.random::<u8>()).collect::<Vec<u8>>();
+    match rng.random_range(0..10) {
+        0..5 => {
+            let n = rng.random_range(4_000..120_000);
+            let stream = noise(rng, n);
+            let mut pdf = format!(
+                "%PDF-1.4\n1 0 obj << /Title ({subject}) /Author ({author}) /Producer (LibreOffice 5.2) /CreationDate (D:{ts}) >> endobj\n2 0 obj << /Length {} /Filter /FlateDecode >> stream\n",
+                stream.len()
+            )
+            .into_bytes();
+            pdf.extend_from_slice(&stream);
+            pdf.extend_from_slice(b"\nendstream endobj\ntrailer << /Info 1 0 R >>\n%%EOF\n");
+            (format!("{stem}.pdf"), "application/pdf", pdf)
+        }
+        5..7 => {
+            let mut jpg = vec![0xff, 0xd8, 0xff, 0xe0];
+            let n = rng.random_range(10_000..200_000);
+            jpg.extend(noise(rng, n));
+            jpg.extend_from_slice(&[0xff, 0xd9]);
+            ("photo.jpg".to_string(), "image/jpeg", jpg)
+        }
+        _ => {
+            let csv = format!(
+                "poste;montant\nsalle;{}\ntransport;{}\n",
+                rng.random_range(100..5000),
+                rng.random_range(100..5000)
+            );
+            (format!("{stem}.csv"), "text/csv", csv.into_bytes())
+        }
     }
 }
 

@@ -42,6 +42,26 @@ pub(crate) fn read_unit(limits: &Limits, unit: &Unit, sink: &mut dyn FnMut(Event
     cx.node(&unit.provenance, &meta, Input::Disk(&unit.parts), 0);
 }
 
+pub(crate) fn read_bytes(limits: &Limits, name: &str, bytes: &[u8], sink: &mut dyn FnMut(Event)) {
+    let mut cx = Cx {
+        limits,
+        budget: Budget::new(
+            (bytes.len() as u64)
+                .saturating_mul(limits.max_expansion_ratio)
+                .max(limits.min_expansion_budget),
+        ),
+        sink,
+        bomb_reported: false,
+        ancestors: Vec::new(),
+    };
+    let meta = Meta {
+        mtime: None,
+        layer: 0,
+    };
+    let mut input = bytes;
+    cx.node(&Provenance::file(name), &meta, Input::Stream(&mut input), 0);
+}
+
 struct Cx<'a> {
     limits: &'a Limits,
     budget: Budget,

@@ -163,6 +163,12 @@ impl Reader {
         archive::read_unit(&self.limits, unit, sink);
     }
 
+    /// Read bytes already in memory as if they were a file called `name`
+    /// (one message given on the command line, or a fuzzer's input).
+    pub fn read_bytes(&self, name: &str, bytes: &[u8], sink: &mut dyn FnMut(Event)) {
+        archive::read_bytes(&self.limits, name, bytes, sink);
+    }
+
     /// Read a single file outside any case (e.g. `tamis check FILE`).
     pub fn read_path(&self, path: PathBuf, sink: &mut dyn FnMut(Event)) {
         let name = path
