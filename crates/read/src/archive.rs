@@ -9,7 +9,7 @@
 //! an archive that contains itself is caught.
 
 use std::fs::File;
-use std::io::{self, BufReader, Cursor, Read, Seek, Write};
+use std::io::{self, BufRead, BufReader, Cursor, Read, Seek, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
@@ -606,14 +606,17 @@ impl Cx<'_> {
         let mut archive = match zip::ZipArchive::new(&mut source) {
             Ok(a) => a,
             Err(e) => {
-                // No usable central directory (a cut-off download, say): the
-                // local headers still lead to every member written before
-                // the damage.
-                self.problem(
-                    prov,
-                    ProblemKind::Truncated,
-                    format!("zip central directory unreadable ({e}); members recovered from local headers"),
-                );
+                // No usable central directory (a cut-off download, say, or a
+                // spanned archive, whose directory counts disks): the local
+                // headers still lead to every member written before any
+                // damage.
+                if !e.to_string().contains("Multi-disk") {
+                    self.problem(
+                        prov,
+                        ProblemKind::Truncated,
+                        format!("zip central directory unreadable ({e}); members recovered from local headers"),
+                    );
+                }
                 if let Err(e) = source.rewind() {
                     return self.io_problem(prov, &e, "cannot rewind");
                 }
@@ -648,6 +651,10 @@ impl Cx<'_> {
 
     fn zip_stream<S: Read>(&mut self, prov: &Provenance, source: S, depth: usize) {
         let mut reader = BufReader::new(source);
+        // A spanned archive's first part starts with the split signature.
+        if reader.fill_buf().is_ok_and(|b| b.starts_with(b"PK\x07\x08")) {
+            reader.consume(4);
+        }
         loop {
             match zip::read::read_zipfile_from_stream(&mut reader) {
                 Ok(Some(file)) => {

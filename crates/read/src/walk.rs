@@ -192,7 +192,10 @@ fn group_split_archives(
             singles.push((root, rel, path));
             continue;
         }
-        let first = Provenance::file(parts[0].1.clone());
+        // A spanned zip is known by its `.zip` (its last part), other sets
+        // by their first part.
+        let named = if is_zip_span { parts.last() } else { parts.first() };
+        let first = Provenance::file(named.map(|p| p.1.clone()).unwrap_or_default());
         let numbers: Vec<u32> = parts
             .iter()
             .map(|p| p.0)

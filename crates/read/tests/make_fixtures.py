@@ -186,3 +186,16 @@ for i in range(3):
     open(f"{big}/m{i}.eml", "wb").write(msg(80 + i, body=body))
 subprocess.run(["7z", "a", "-bd", "-y", "-v2k", "-mx=0", os.path.abspath("split.7z"), "."], cwd=big, check=True, capture_output=True)
 shutil.rmtree(d)
+
+# Spanned zip (Info-ZIP `zip -s`, 64 KiB is its smallest part) and a
+# Deflate64 member (7-Zip); both need those tools only to remake them.
+d = tempfile.mkdtemp()
+random.seed(3)
+for i in range(3):
+    body = "\r\n".join("".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789 ") for _ in range(70)) for _ in range(500))
+    open(f"{d}/m{i}.eml", "w").write(f"From: a@example.org\r\nSubject: span {i}\r\nMessage-ID: <span{i}@example.org>\r\n\r\n{body}\r\n")
+for f in ["spanned.zip", "spanned.z01", "d64.zip"]:
+    os.remove(f) if os.path.exists(f) else None
+subprocess.run(["zip", "-q", "-0", "-s", "64k", os.path.abspath("spanned.zip"), "m0.eml", "m1.eml", "m2.eml"], cwd=d, check=True)
+subprocess.run(["7z", "a", "-bd", "-tzip", "-mm=Deflate64", os.path.abspath("d64.zip"), "m0.eml"], cwd=d, check=True, capture_output=True)
+shutil.rmtree(d)
