@@ -37,14 +37,15 @@ if command -v 7z > /dev/null && compgen -G "$dump/archives/*.7z" > /dev/null; th
 fi
 rm -rf "$work/bench.case"
 t2=$(now)
-./target/release/tamis ingest "$dump" --case "$work/bench.case" --quiet 2> "$work/ingest.log" || true
+/usr/bin/time -f %M -o "$work/rss" ./target/release/tamis ingest "$dump" --case "$work/bench.case" --quiet 2> "$work/ingest.log" || true
 t3=$(now)
 copies=$(./target/release/tamis status --case "$work/bench.case" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["occurrences"])')
 
-awk -v b="$bytes" -v f="$files" -v c="$copies" -v z="$sevenz" -v s="$(echo "$t1 - $t0" | bc)" -v t="$(echo "$t3 - $t2" | bc)" 'BEGIN {
+rss=$(tail -1 "$work/rss")
+awk -v r="$rss" -v b="$bytes" -v f="$files" -v c="$copies" -v z="$sevenz" -v s="$(echo "$t1 - $t0" | bc)" -v t="$(echo "$t3 - $t2" | bc)" 'BEGIN {
   printf "dump: %d files, %.1f MB on disk, %d message copies\n", f, b/1e6, c
   printf "sha256sum x2 : %6.2f s  %8.1f MB/s\n", s, b/1e6/s
-  printf "tamis ingest : %6.2f s  %8.1f MB/s  %8.0f msg/s\n", t, b/1e6/t, c/t
+  printf "tamis ingest : %6.2f s  %8.1f MB/s  %8.0f msg/s  peak RSS %d MB\n", t, b/1e6/t, c/t, r/1024
   if (z > 0) printf "7z t (7z only): %6.2f s  (decoding them at all takes this long, on one core)\n", z
   printf "ratio (tamis / sha256sum): %.2f\n", s/t
   if (z > s) printf "ratio (tamis / max(sha256sum, 7z t)): %.2f\n", z/t

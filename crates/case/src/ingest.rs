@@ -279,7 +279,9 @@ fn prepare(rx: Receiver<Batch<Event>>, tx: Sender<Batch<Row>>) {
 struct Writer<'c> {
     case: &'c mut Case,
     packs: Packs,
-    known: HashSet<String>,
+    /// Hashes of the messages already stored (32 bytes each: a million
+    /// messages cost ~50 MB here, the price of not asking SQLite per copy).
+    known: HashSet<[u8; 32]>,
     roots: Vec<i64>,
     in_tx: usize,
     last_commit: Instant,
@@ -290,7 +292,11 @@ impl<'c> Writer<'c> {
         let packs = Packs::open(&case.blob_dir(), &case.conn)?;
         let known = {
             let mut st = case.conn.prepare("SELECT sha256 FROM messages")?;
-            st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+            let hexes: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            hexes
+                .iter()
+                .filter_map(|h| hex::decode(h).ok()?.try_into().ok())
+                .collect()
         };
         case.conn.execute_batch("BEGIN")?;
         Ok(Writer {
@@ -394,7 +400,7 @@ impl<'c> Writer<'c> {
         let occ = p.occ;
         let sha = hex::encode(occ.sha256);
         report.occurrences += 1;
-        if !self.known.contains(&sha) {
+        if !self.known.contains(&occ.sha256) {
             let blob = self.packs.append(&self.case.conn, &p.frame)?;
             let (h, parse_error) = match p.headers {
                 Ok(h) => (h, None),
@@ -432,7 +438,7 @@ impl<'c> Writer<'c> {
                     params![sha, i as i64, a.name, a.content_type, a.size as i64],
                 )?;
             }
-            self.known.insert(sha.clone());
+            self.known.insert(occ.sha256);
             report.new_messages += 1;
         }
         self.case.conn.prepare_cached("INSERT OR REPLACE INTO occurrences (root, path, message, format, converted, range_offset, range_len,

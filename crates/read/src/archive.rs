@@ -652,7 +652,10 @@ impl Cx<'_> {
     fn zip_stream<S: Read>(&mut self, prov: &Provenance, source: S, depth: usize) {
         let mut reader = BufReader::new(source);
         // A spanned archive's first part starts with the split signature.
-        if reader.fill_buf().is_ok_and(|b| b.starts_with(b"PK\x07\x08")) {
+        if reader
+            .fill_buf()
+            .is_ok_and(|b| b.starts_with(b"PK\x07\x08"))
+        {
             reader.consume(4);
         }
         loop {
@@ -1003,12 +1006,71 @@ impl<R: Read> Read for Exact<R> {
 
 #[cfg(test)]
 mod tests {
-    use super::iso_utc;
+    use super::*;
 
     #[test]
     fn formats_unix_time() {
         assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(iso_utc(1_493_888_400), "2017-05-04T09:00:00Z");
         assert_eq!(iso_utc(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn an_archive_found_inside_itself_is_not_opened_again() {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        zip.start_file("a.eml", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(b"From: a@example.org\r\nSubject: x\r\n\r\nbody\r\n")
+            .unwrap();
+        let zip = zip.finish().unwrap().into_inner();
+        let limits = Limits::default();
+        let mut events = Vec::new();
+        let mut sink = |e: Event| events.push(e);
+        let mut cx = Cx {
+            limits: &limits,
+            budget: Budget::new(1 << 30),
+            sink: &mut sink,
+            bomb_reported: false,
+            // As if we were already inside this very archive.
+            ancestors: vec![sha256(&zip)],
+        };
+        let prov = Provenance::file("outer.zip").member("again.zip");
+        let mut input = &zip[..];
+        cx.node(
+            &prov,
+            &Meta {
+                mtime: None,
+                layer: 0,
+            },
+            Input::Stream(&mut input),
+            1,
+        );
+        let problems: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Problem(p) => Some((p.provenance.as_str(), p.kind)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(problems, [("outer.zip!again.zip", ProblemKind::Cycle)]);
+        assert!(!events.iter().any(|e| matches!(e, Event::Message(_))));
+    }
+
+    #[test]
+    fn a_file_gone_before_it_is_read_is_reported_by_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("gone.eml"), b"From: a@b\r\n\r\nx").unwrap();
+        let (units, _) = crate::plan(&[dir.path().to_path_buf()]);
+        std::fs::remove_file(dir.path().join("gone.eml")).unwrap();
+        let mut problems = Vec::new();
+        crate::Reader::default().read_unit(&units[0], &mut |e| {
+            if let Event::Problem(p) = e {
+                problems.push((p.provenance.to_string(), p.kind));
+            }
+        });
+        assert_eq!(
+            problems,
+            [("gone.eml".to_string(), ProblemKind::Unreadable)]
+        );
     }
 }

@@ -194,7 +194,11 @@ fn group_split_archives(
         }
         // A spanned zip is known by its `.zip` (its last part), other sets
         // by their first part.
-        let named = if is_zip_span { parts.last() } else { parts.first() };
+        let named = if is_zip_span {
+            parts.last()
+        } else {
+            parts.first()
+        };
         let first = Provenance::file(named.map(|p| p.1.clone()).unwrap_or_default());
         let numbers: Vec<u32> = parts
             .iter()

@@ -55,6 +55,10 @@ fn hostile_dump_reports_each_problem_and_keeps_every_other_message() {
             "truncated tar member",
         ),
         ("truncated.tar.gz: error truncated", "truncated tar"),
+        (
+            "msg-parser-panic.msg: error parser_panic",
+            "a parser that panics (found by fuzzing)",
+        ),
     ];
     for (line, what) in expected {
         assert!(
