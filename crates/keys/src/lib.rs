@@ -1,0 +1,155 @@
+//! The DKIM key archive.
+//!
+//! The key that signed a 2016 message is usually gone from DNS by the time
+//! the leak is read, so tamis verifies against an archive of key records,
+//! each with what is known of when it was published. One selector may have
+//! held several keys over time; a key whose private half was published
+//! (`revealed_at`) proves nothing for mail that could have been signed after
+//! that; a short RSA key proves little at all. This crate holds those facts
+//! and parses the record formats; verification decides what they mean for a
+//! given message.
+
+mod import;
+mod record;
+
+pub use import::{ImportError, parse_dig, parse_jsonl, parse_zone};
+pub use record::{DkimKey, KeyError, KeyType, parse_key_record, rsa_components, tag_list};
+
+use serde::{Deserialize, Serialize};
+
+/// One archived key record: the TXT value published at
+/// `<selector>._domainkey.<domain>`, and what is known of its life.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    /// Lower-cased (DNS names are case-insensitive).
+    pub domain: String,
+    /// Lower-cased.
+    pub selector: String,
+    /// The TXT value exactly as published (multi-string records joined).
+    pub record: String,
+    /// Unix seconds: first and last time the record was seen published.
+    pub first_seen: Option<i64>,
+    pub last_seen: Option<i64>,
+    /// Unix seconds: when the private key became public.
+    pub revealed_at: Option<i64>,
+    /// Where the record came from (archive name, file, DNS lookup date).
+    pub source: Option<String>,
+}
+
+impl KeyRecord {
+    pub fn new(domain: &str, selector: &str, record: &str) -> Self {
+        KeyRecord {
+            domain: domain.trim_end_matches('.').to_ascii_lowercase(),
+            selector: selector.to_ascii_lowercase(),
+            record: record.to_string(),
+            first_seen: None,
+            last_seen: None,
+            revealed_at: None,
+            source: None,
+        }
+    }
+
+    /// Was this record published at `t` (as far as its window says)?
+    /// `None` when the record carries no window at all.
+    pub fn published_at(&self, t: i64) -> Option<bool> {
+        match (self.first_seen, self.last_seen) {
+            (None, None) => None,
+            (first, last) => Some(first.is_none_or(|f| f <= t) && last.is_none_or(|l| t <= l)),
+        }
+    }
+}
+
+/// Parse a time as the import formats write it: Unix seconds, an RFC 3339
+/// timestamp, or a plain date (`2016-08-16`, taken as 00:00 UTC).
+pub fn parse_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<i64>() {
+        return Some(n);
+    }
+    let (date, time) = match s.split_once(['T', ' ']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    let mut parts = date.split('-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let d: i64 = parts.next()?.parse().ok()?;
+    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let mut secs = days_from_civil(y, m, d) * 86_400;
+    if let Some(t) = time {
+        let (clock, offset) = split_offset(t)?;
+        let mut hms = clock.split(':');
+        let h: i64 = hms.next()?.parse().ok()?;
+        let mi: i64 = hms.next().unwrap_or("0").parse().ok()?;
+        let se: f64 = hms.next().unwrap_or("0").parse().ok()?;
+        secs += h * 3600 + mi * 60 + se as i64 - offset;
+    }
+    Some(secs)
+}
+
+fn split_offset(t: &str) -> Option<(&str, i64)> {
+    if let Some(clock) = t.strip_suffix('Z').or_else(|| t.strip_suffix('z')) {
+        return Some((clock, 0));
+    }
+    if let Some(i) = t.rfind(['+', '-']) {
+        let (clock, off) = t.split_at(i);
+        let sign = if off.starts_with('-') { -1 } else { 1 };
+        let off = off[1..].replace(':', "");
+        if off.len() == 4 {
+            let h: i64 = off[..2].parse().ok()?;
+            let m: i64 = off[2..].parse().ok()?;
+            return Some((clock, sign * (h * 3600 + m * 60)));
+        }
+    }
+    Some((t, 0))
+}
+
+/// Howard Hinnant's days_from_civil.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_time_forms_of_the_import_formats() {
+        let table = [
+            ("1470787200", Some(1_470_787_200)),
+            ("2016-08-10", Some(1_470_787_200)),
+            ("2016-08-10T00:00:00Z", Some(1_470_787_200)),
+            ("2016-08-10T02:00:00+02:00", Some(1_470_787_200)),
+            ("2016-08-10 00:00:00", Some(1_470_787_200)),
+            ("1970-01-01", Some(0)),
+            ("yesterday", None),
+            ("2016-13-01", None),
+        ];
+        for (input, want) in table {
+            assert_eq!(parse_time(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn a_window_says_when_a_record_was_published() {
+        let mut r = KeyRecord::new("Example.ORG.", "S1", "p=");
+        assert_eq!(
+            (r.domain.as_str(), r.selector.as_str()),
+            ("example.org", "s1")
+        );
+        assert_eq!(r.published_at(5), None);
+        r.first_seen = Some(10);
+        r.last_seen = Some(20);
+        assert_eq!(r.published_at(5), Some(false));
+        assert_eq!(r.published_at(15), Some(true));
+        assert_eq!(r.published_at(25), Some(false));
+    }
+}
