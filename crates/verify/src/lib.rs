@@ -1,0 +1,325 @@
+//! Verification: what each signature on a message proves.
+//!
+//! For every DKIM-Signature this crate computes two facts separately, even
+//! when one fails: does the header signature verify, and does the body hash
+//! match? A valid header signature with a failing body hash proves From,
+//! Date, Subject and To and shows the body was altered, the single most
+//! useful fact in a leak. When an RSA header signature fails, the signature
+//! is opened with the key to tell altered headers from another key (see
+//! [`crypto`]). Every fact is kept as evidence, with the key it rests on.
+//!
+//! Time is always the message's own: `t=` and `x=` are judged against when
+//! the message claims to have been sent, never against today.
+
+pub mod canon;
+pub mod crypto;
+pub mod message;
+pub mod signature;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::Serialize;
+use tamis_keys::{DkimKey, KeyRecord, parse_key_record};
+
+pub use crypto::HeaderCheck;
+pub use message::{Field, Message};
+pub use signature::{Algorithm, Signature, SignatureError};
+
+/// Where keys come from: the case's key archive, a test's key file, DNS.
+pub trait KeyLookup {
+    fn lookup(&self, domain: &str, selector: &str) -> Lookup;
+}
+
+#[derive(Clone, Debug)]
+pub enum Lookup {
+    /// Every record known for the name (one selector may have held several
+    /// keys over time).
+    Found(Vec<KeyRecord>),
+    /// No record: NXDOMAIN, or no archive holds one.
+    NotFound,
+    /// The lookup failed for now (DNS timeout, SERVFAIL).
+    TempFail(String),
+}
+
+/// The RFC 8601 result words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Neutral,
+    Permerror,
+    Temperror,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Neutral => "neutral",
+            Outcome::Permerror => "permerror",
+            Outcome::Temperror => "temperror",
+        }
+    }
+}
+
+/// What the key archive gave for a signature.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum KeyStatus {
+    Found {
+        record: String,
+        bits: Option<usize>,
+        source: Option<String>,
+        first_seen: Option<i64>,
+        last_seen: Option<i64>,
+        revealed_at: Option<i64>,
+        /// Was the record published when the message was sent? `None`: the
+        /// archive does not say.
+        published_then: Option<bool>,
+        testing: bool,
+    },
+    NotFound,
+    TempFail {
+        reason: String,
+    },
+    Revoked,
+    Unusable {
+        reason: String,
+    },
+}
+
+/// Everything known about one DKIM-Signature.
+#[derive(Clone, Debug, Serialize)]
+pub struct SignatureReport {
+    /// Position among the message's DKIM-Signature fields, from the top.
+    pub index: usize,
+    pub signature: Option<Signature>,
+    /// Why the signature could not be evaluated, if it could not.
+    pub error: Option<String>,
+    pub key: Option<KeyStatus>,
+    pub body_hash_matches: Option<bool>,
+    pub header: Option<HeaderCheck>,
+    /// Bytes of canonical body after what `l=` signs.
+    pub unsigned_body_bytes: Option<u64>,
+    pub result: Outcome,
+}
+
+/// Verification options.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// The time to judge `t=` and `x=` against (Unix seconds): the
+    /// message's own. `None`: do not judge them.
+    pub at: Option<i64>,
+}
+
+/// Verify every DKIM-Signature of `raw`, top to bottom.
+pub fn verify_dkim(raw: &[u8], keys: &dyn KeyLookup, opts: Options) -> Vec<SignatureReport> {
+    let msg = Message::parse(raw);
+    msg.fields
+        .iter()
+        .filter(|f| f.is("DKIM-Signature"))
+        .enumerate()
+        .map(|(index, field)| verify_one(&msg, field, index, keys, opts))
+        .collect()
+}
+
+fn verify_one(
+    msg: &Message<'_>,
+    field: &Field<'_>,
+    index: usize,
+    keys: &dyn KeyLookup,
+    opts: Options,
+) -> SignatureReport {
+    let mut report = SignatureReport {
+        index,
+        signature: None,
+        error: None,
+        key: None,
+        body_hash_matches: None,
+        header: None,
+        unsigned_body_bytes: None,
+        result: Outcome::Permerror,
+    };
+    let sig = match signature::parse(field.value()) {
+        Ok(s) => s,
+        Err(e) => {
+            report.error = Some(e.to_string());
+            return report;
+        }
+    };
+    // The body hash is a fact about the message alone: computed first,
+    // whatever the key says.
+    let mut hasher = crypto::body_hasher(sig.algorithm);
+    let total = canon::body(sig.body_canon, msg.body, sig.body_length, &mut |b| {
+        hasher.update(b)
+    });
+    report.body_hash_matches = Some(hasher.finish() == sig.body_hash);
+    if let Some(l) = sig.body_length {
+        report.unsigned_body_bytes = Some(total.saturating_sub(l));
+        if l > total {
+            report.body_hash_matches = Some(false);
+        }
+    }
+    let data = signed_data(msg, field, &sig);
+    let expired = match (opts.at, sig.expiration) {
+        (Some(at), Some(x)) => at > x,
+        _ => false,
+    };
+    report.signature = Some(sig.clone());
+    if expired {
+        report.error = Some("the signature had expired (x=) when the message was sent".into());
+    }
+    let records = match keys.lookup(&sig.domain, &sig.selector) {
+        Lookup::Found(r) if !r.is_empty() => r,
+        Lookup::Found(_) | Lookup::NotFound => {
+            report.key = Some(KeyStatus::NotFound);
+            return report;
+        }
+        Lookup::TempFail(reason) => {
+            report.key = Some(KeyStatus::TempFail { reason });
+            report.result = Outcome::Temperror;
+            return report;
+        }
+    };
+    // Try the records published when the message was sent first; the first
+    // one that verifies is the key. Otherwise report against the best guess.
+    let mut ordered: Vec<&KeyRecord> = records.iter().collect();
+    ordered.sort_by_key(|r| match opts.at.and_then(|t| r.published_at(t)) {
+        Some(true) => 0,
+        None => 1,
+        Some(false) => 2,
+    });
+    let mut best: Option<(KeyStatus, Option<HeaderCheck>)> = None;
+    for record in ordered {
+        let (status, check) = check_with(record, &sig, &data, opts);
+        let valid = check == Some(HeaderCheck::Valid);
+        if best.is_none() || valid {
+            best = Some((status, check));
+        }
+        if valid {
+            break;
+        }
+    }
+    let Some((status, check)) = best else {
+        return report;
+    };
+    let usable = matches!(status, KeyStatus::Found { .. });
+    report.key = Some(status);
+    report.header = check;
+    if !usable {
+        return report;
+    }
+    report.result = if expired {
+        Outcome::Permerror
+    } else if report.header == Some(HeaderCheck::Valid) && report.body_hash_matches == Some(true) {
+        Outcome::Pass
+    } else {
+        Outcome::Fail
+    };
+    report
+}
+
+fn check_with(
+    record: &KeyRecord,
+    sig: &Signature,
+    data: &[u8],
+    opts: Options,
+) -> (KeyStatus, Option<HeaderCheck>) {
+    let key: DkimKey = match parse_key_record(&record.record) {
+        Ok(k) => k,
+        Err(e) => {
+            return (
+                KeyStatus::Unusable {
+                    reason: e.to_string(),
+                },
+                None,
+            );
+        }
+    };
+    if key.revoked {
+        return (KeyStatus::Revoked, None);
+    }
+    if let Some(h) = &key.hashes
+        && !h.iter().any(|x| x == sig.algorithm.hash_name())
+    {
+        let reason = format!("the key allows only h={}", h.join(":"));
+        return (KeyStatus::Unusable { reason }, None);
+    }
+    if let Some(s) = &key.services
+        && !s.iter().any(|x| x == "*" || x == "email")
+    {
+        return (
+            KeyStatus::Unusable {
+                reason: format!("the key is for s={}", s.join(":")),
+            },
+            None,
+        );
+    }
+    if key.strict
+        && let Some(i) = &sig.identity
+        && !i
+            .rsplit('@')
+            .next()
+            .unwrap_or("")
+            .eq_ignore_ascii_case(&sig.domain)
+    {
+        let reason = "the key's t=s requires i= to be exactly d=".to_string();
+        return (KeyStatus::Unusable { reason }, None);
+    }
+    let check = crypto::check(sig.algorithm, &key, data, &sig.signature);
+    let status = KeyStatus::Found {
+        record: record.record.clone(),
+        bits: key.rsa_bits,
+        source: record.source.clone(),
+        first_seen: record.first_seen,
+        last_seen: record.last_seen,
+        revealed_at: record.revealed_at,
+        published_then: opts.at.and_then(|t| record.published_at(t)),
+        testing: key.testing,
+    };
+    if let HeaderCheck::Unusable { reason } = &check {
+        return (
+            KeyStatus::Unusable {
+                reason: reason.clone(),
+            },
+            None,
+        );
+    }
+    (status, Some(check))
+}
+
+/// The bytes the header signature covers: the `h=` fields, each taken from
+/// the bottom up (RFC 6376 5.4.2), then the signature field itself with its
+/// `b=` value removed and no final line end.
+pub fn signed_data(msg: &Message<'_>, field: &Field<'_>, sig: &Signature) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    let mut used: Vec<usize> = Vec::new();
+    for name in &sig.headers {
+        let pick = msg
+            .fields
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(i, f)| f.is(name) && !used.contains(i) && !std::ptr::eq(*f, field));
+        if let Some((i, f)) = pick {
+            used.push(i);
+            canon::header(sig.header_canon, f.raw, &mut out);
+        }
+    }
+    let own = signature::without_b_value(field.raw);
+    let start = out.len();
+    canon::header(sig.header_canon, &own, &mut out);
+    // The signature field is hashed without its trailing CRLF.
+    while out.len() > start && matches!(out.last(), Some(b'\n') | Some(b'\r')) {
+        out.pop();
+    }
+    out
+}
+
+/// Decode base64 the way signatures and keys write it (whitespace allowed).
+pub fn decode_b64(v: &str) -> Option<Vec<u8>> {
+    let compact: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+    B64.decode(compact).ok()
+}

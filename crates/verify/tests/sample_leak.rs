@@ -1,0 +1,87 @@
+//! The shared sample leak: the cryptographic facts of each labelled class
+//! are what the class says happened (a forger's key is told apart from
+//! altered headers, an altered body from altered headers).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use tamis_keys::{KeyRecord, parse_jsonl};
+use tamis_read::{Event, Reader, plan};
+use tamis_verify::{HeaderCheck, KeyLookup, KeyStatus, Lookup, Options, Outcome, verify_dkim};
+
+struct Archive(Vec<KeyRecord>);
+
+impl KeyLookup for Archive {
+    fn lookup(&self, domain: &str, selector: &str) -> Lookup {
+        let found: Vec<KeyRecord> = self
+            .0
+            .iter()
+            .filter(|r| r.domain == domain && r.selector == selector)
+            .cloned()
+            .collect();
+        if found.is_empty() {
+            Lookup::NotFound
+        } else {
+            Lookup::Found(found)
+        }
+    }
+}
+
+#[test]
+fn each_class_shows_the_facts_it_claims() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/sample-leak");
+    let keys = Archive(
+        parse_jsonl(&std::fs::read_to_string(root.join("keys/dkim-keys.jsonl")).unwrap())
+            .into_iter()
+            .map(Result::unwrap)
+            .collect(),
+    );
+    let mut bytes_of: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let (units, _) = plan(&[root.join("dump")]);
+    for u in &units {
+        Reader::default().read_unit(u, &mut |e| {
+            if let Event::Message(m) = e {
+                bytes_of.insert(m.provenance.to_string(), m.bytes);
+            }
+        });
+    }
+    let mut wrong = Vec::new();
+    for line in std::fs::read_to_string(root.join("labels.jsonl"))
+        .unwrap()
+        .lines()
+    {
+        let l: serde_json::Value = serde_json::from_str(line).unwrap();
+        let path = l["path"].as_str().unwrap();
+        let reports = verify_dkim(&bytes_of[path], &keys, Options { at: None });
+        let any = |f: &dyn Fn(&tamis_verify::SignatureReport) -> bool| reports.iter().any(f);
+        let class = l["class"].as_str().unwrap();
+        let ok = match (l["expect"].as_str().unwrap(), class) {
+            ("authentic", _) => any(&|r| r.result == Outcome::Pass),
+            (_, "wrong_key") => any(&|r| r.header == Some(HeaderCheck::NotThisKey)),
+            (_, "body_edit" | "attachment_swapped") => {
+                any(&|r| r.header == Some(HeaderCheck::Valid) && r.body_hash_matches == Some(false))
+            }
+            (_, "subject_changed" | "date_changed" | "to_changed") => {
+                any(&|r| {
+                    matches!(r.header, Some(HeaderCheck::SignedOtherHeaders { .. }))
+                        && r.body_hash_matches == Some(true)
+                }) && !any(&|r| r.result == Outcome::Pass)
+            }
+            (_, "key_unavailable") => any(&|r| matches!(r.key, Some(KeyStatus::NotFound))),
+            ("forged" | "unverifiable", _) => {
+                reports.iter().all(|r| r.result != Outcome::Pass) || class == "key_unavailable"
+            }
+            _ => true,
+        };
+        if !ok {
+            wrong.push(format!(
+                "{path} ({class}): {:?}",
+                reports
+                    .iter()
+                    .map(|r| (r.result, r.header.clone(), r.body_hash_matches))
+                    .collect::<Vec<_>>()
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
