@@ -14,16 +14,20 @@
 pub mod canon;
 pub mod crypto;
 pub mod message;
+pub mod repair;
 pub mod signature;
+pub mod verdict;
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
+pub(crate) use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
 use tamis_keys::{DkimKey, KeyRecord, parse_key_record};
 
 pub use crypto::HeaderCheck;
 pub use message::{Field, Message};
+pub use repair::Repair;
 pub use signature::{Algorithm, Signature, SignatureError};
+pub use verdict::{AssessOptions, Assessment, Verdict, assess};
 
 /// Where keys come from: the case's key archive, a test's key file, DNS.
 pub trait KeyLookup {

@@ -7,7 +7,11 @@ use std::path::PathBuf;
 
 use tamis_keys::{KeyRecord, parse_jsonl};
 use tamis_read::{Event, Reader, plan};
-use tamis_verify::{HeaderCheck, KeyLookup, KeyStatus, Lookup, Options, Outcome, verify_dkim};
+use tamis_verify::verdict::occurrence_verdict;
+use tamis_verify::{
+    AssessOptions, HeaderCheck, KeyLookup, KeyStatus, Lookup, Options, Outcome, Verdict, assess,
+    verify_dkim,
+};
 
 struct Archive(Vec<KeyRecord>);
 
@@ -84,4 +88,76 @@ fn each_class_shows_the_facts_it_claims() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn no_fake_called_authentic_no_genuine_called_fake() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/sample-leak");
+    let keys = Archive(
+        parse_jsonl(&std::fs::read_to_string(root.join("keys/dkim-keys.jsonl")).unwrap())
+            .into_iter()
+            .map(Result::unwrap)
+            .collect(),
+    );
+    let mut copies: BTreeMap<String, (Vec<u8>, Option<String>)> = BTreeMap::new();
+    let (units, _) = plan(&[root.join("dump")]);
+    for u in &units {
+        Reader::default().read_unit(u, &mut |e| {
+            if let Event::Message(m) = e {
+                copies.insert(m.provenance.to_string(), (m.bytes, m.reader_note));
+            }
+        });
+    }
+    let mut matrix: BTreeMap<(String, String), BTreeMap<&'static str, usize>> = BTreeMap::new();
+    let mut sins = Vec::new();
+    for line in std::fs::read_to_string(root.join("labels.jsonl"))
+        .unwrap()
+        .lines()
+    {
+        let l: serde_json::Value = serde_json::from_str(line).unwrap();
+        let path = l["path"].as_str().unwrap();
+        let (bytes, note) = &copies[path];
+        let a = assess(bytes, &keys, AssessOptions::default());
+        let (v, _) = occurrence_verdict(a.verdict, note.as_deref());
+        let want = l["expect"].as_str().unwrap();
+        let genuine = matches!(want, "authentic" | "authentic_transformed" | "unverifiable");
+        let called_authentic = matches!(v, Verdict::Authentic | Verdict::AuthenticTransformed);
+        let called_fake = matches!(v, Verdict::Tampered | Verdict::Forged);
+        if (!genuine && called_authentic) || (genuine && called_fake) {
+            sins.push(format!(
+                "{path} ({want}/{}): called {} because {:?}",
+                l["class"],
+                v.name(),
+                a.reasons
+            ));
+        }
+        *matrix
+            .entry((want.to_string(), l["class"].as_str().unwrap().to_string()))
+            .or_default()
+            .entry(v.name())
+            .or_default() += 1;
+    }
+    for ((want, class), got) in &matrix {
+        println!("{want}/{class}: {got:?}");
+    }
+    assert!(sins.is_empty(), "{}", sins.join("\n"));
+    let share = |want: &str, verdicts: &[&str]| {
+        let rows: Vec<_> = matrix.iter().filter(|((w, _), _)| w == want).collect();
+        let total: usize = rows.iter().map(|(_, g)| g.values().sum::<usize>()).sum();
+        let hit: usize = rows
+            .iter()
+            .map(|(_, g)| {
+                verdicts
+                    .iter()
+                    .map(|v| g.get(v).copied().unwrap_or(0))
+                    .sum::<usize>()
+            })
+            .sum();
+        hit as f64 / total as f64
+    };
+    let authentic = share("authentic", &["authentic"]);
+    let recovered = share("authentic_transformed", &["authentic_transformed"]);
+    println!("authentic recognised: {authentic:.4}, transformed recovered: {recovered:.4}");
+    assert!(authentic >= 0.999, "authentic recognised {authentic}");
+    assert!(recovered >= 0.90, "transformed recovered {recovered}");
 }
