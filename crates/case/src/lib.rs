@@ -17,6 +17,7 @@ mod blobs;
 pub mod headers;
 mod ingest;
 mod schema;
+mod verification;
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,7 @@ use serde::Serialize;
 
 pub use headers::{Attachment, Headers};
 pub use ingest::{IngestOptions, IngestReport, Progress};
+pub use verification::{KeyArchive, Signer, VerifyReport, occurrence_verdict};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
@@ -200,8 +202,10 @@ impl Case {
                     o.mtime, o.folder, o.flags, o.reader_note,
                     m.message_id, m.date, m.date_raw, m.from_addr, m.to_addrs, m.cc_addrs, m.subject,
                     m.in_reply_to, m.refs, m.size, m.parse_error,
-                    (SELECT COUNT(*) FROM occurrences o2 WHERE o2.message = o.message)
+                    (SELECT COUNT(*) FROM occurrences o2 WHERE o2.message = o.message),
+                    v.verdict, v.reasons, v.evidence
              FROM occurrences o JOIN messages m ON m.sha256 = o.message JOIN roots r ON r.id = o.root
+             LEFT JOIN verdicts v ON v.message = o.message
              ORDER BY o.root, o.path",
         )?;
         let mut att = self.conn.prepare(
@@ -224,12 +228,31 @@ impl Case {
                 Ok(s.map(|s| serde_json::from_str(&s).unwrap_or_default())
                     .unwrap_or_default())
             };
+            let converted: bool = r.get(4)?;
+            let reader_note: Option<String> = r.get(10)?;
+            let (verdict, reasons, evidence) = match r.get::<_, Option<String>>(23)? {
+                Some(v) => {
+                    let mut reasons: Vec<String> =
+                        serde_json::from_str(&r.get::<_, String>(24)?).unwrap_or_default();
+                    let (v, why) = occurrence_verdict(&v, converted, reader_note.as_deref());
+                    if let Some(why) = why {
+                        reasons.insert(0, why);
+                    }
+                    let evidence: serde_json::Value =
+                        serde_json::from_str(&r.get::<_, String>(25)?).unwrap_or_default();
+                    (Some(v), reasons, Some(evidence))
+                }
+                None => (None, Vec::new(), None),
+            };
             f(ExportRow {
+                verdict,
+                reasons,
+                evidence,
                 root: r.get(0)?,
                 source: r.get(1)?,
                 sha256: sha,
                 format: r.get(3)?,
-                converted: r.get(4)?,
+                converted,
                 range: match (r.get::<_, Option<i64>>(5)?, r.get::<_, Option<i64>>(6)?) {
                     (Some(o), Some(l)) => Some((o as u64, l as u64)),
                     _ => None,
@@ -237,7 +260,7 @@ impl Case {
                 mtime: r.get(7)?,
                 folder: r.get(8)?,
                 flags: r.get(9)?,
-                reader_note: r.get(10)?,
+                reader_note,
                 message_id: r.get(11)?,
                 date: r.get(12)?,
                 date_raw: r.get(13)?,
@@ -328,6 +351,10 @@ pub struct ProblemRow {
 #[derive(Debug, Serialize)]
 pub struct ExportRow {
     pub source: String,
+    /// `None` until the message is verified.
+    pub verdict: Option<String>,
+    pub reasons: Vec<String>,
+    pub evidence: Option<serde_json::Value>,
     pub root: String,
     pub message_id: Option<String>,
     pub sha256: String,

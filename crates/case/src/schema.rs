@@ -105,6 +105,32 @@ const MIGRATIONS: &[&str] = &[
         version   TEXT NOT NULL
     );
     "#,
+    // 2: verification — the key archive and a verdict per message.
+    r#"
+    CREATE TABLE keys (
+        domain       TEXT NOT NULL,
+        selector     TEXT NOT NULL,
+        record       TEXT NOT NULL,
+        first_seen   INTEGER,
+        last_seen    INTEGER,
+        revealed_at  INTEGER,
+        source       TEXT,
+        PRIMARY KEY (domain, selector, record)
+    ) WITHOUT ROWID;
+    -- A verdict is a pure function of the message bytes and the key
+    -- archive: `tamis verify` recomputes them all and gets the same rows.
+    CREATE TABLE verdicts (
+        message     TEXT PRIMARY KEY,
+        verdict     TEXT NOT NULL,
+        reasons     TEXT NOT NULL,
+        evidence    TEXT NOT NULL,
+        signers     TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE meta (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

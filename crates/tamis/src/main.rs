@@ -58,9 +58,43 @@ enum Command {
         /// Decompressed bytes always allowed per file, in MiB, whatever its size.
         #[arg(long, default_value_t = Limits::default().min_expansion_budget >> 20)]
         expansion_floor_mib: u64,
+        /// Key records to import before verifying (JSON lines, zone, dig).
+        #[arg(long)]
+        keys: Vec<PathBuf>,
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Verify every message not verified yet (or all, with --all) against
+    /// the case's key archive.
+    Verify {
+        #[command(flatten)]
+        case: CaseArg,
+        /// Recompute every verdict (after importing keys, say).
+        #[arg(long)]
+        all: bool,
+        /// When the dump was first seen in public (YYYY-MM-DD): keys whose
+        /// private half was published later still prove what they signed.
+        #[arg(long)]
+        dump_seen: Option<String>,
+    },
+    /// Check one message file (or every message in a mailbox or archive) and
+    /// explain what its signatures prove.
+    Check {
+        file: PathBuf,
+        /// Key records (JSON lines, zone file or dig output).
+        #[arg(long)]
+        keys: Vec<PathBuf>,
+        /// Also use this case's key archive.
+        #[arg(long)]
+        case: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The DKIM key archive.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
     },
     /// Counts: sources, containers, messages, duplicates, problems.
     Status {
@@ -94,6 +128,29 @@ enum Command {
 #[derive(Clone, Copy, ValueEnum)]
 enum ExportFormat {
     Jsonl,
+    Csv,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Import key records: JSON lines, zone-file TXT records or dig output.
+    Import {
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        case: CaseArg,
+    },
+    /// List the archive.
+    List {
+        #[command(flatten)]
+        case: CaseArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Selectors used in the case with no key: what to go and find.
+    Missing {
+        #[command(flatten)]
+        case: CaseArg,
+    },
 }
 
 fn main() -> ExitCode {
@@ -126,6 +183,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             max_message_mib,
             max_expansion_ratio,
             expansion_floor_mib,
+            keys,
             quiet,
         } => {
             for p in &paths {
@@ -158,6 +216,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 })
                 .context("ingest")?;
             bar.finish_and_clear();
+            import_keys(&mut c, &keys)?;
+            let verified = c.verify(false, &mut |_, _| {}).context("verifying")?;
             let status = c.status()?;
             eprintln!(
                 "read {} files ({} already done), {} message copies, {} new messages; case holds {} messages in {} copies",
@@ -168,6 +228,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 status.messages,
                 status.occurrences
             );
+            eprintln!("verdicts: {}", counts(&verified.counts));
             if status.errors > 0 || status.warnings > 0 {
                 eprintln!("{} errors, {} warnings:", status.errors, status.warnings);
                 let problems = c.problems()?;
@@ -184,6 +245,77 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Verify {
+            case,
+            all,
+            dump_seen,
+        } => {
+            let mut c = Case::open(&case.case)?;
+            if let Some(d) = dump_seen {
+                let t = tamis_keys::parse_time(&d)
+                    .with_context(|| format!("--dump-seen: cannot read the date {d:?}"))?;
+                c.set_dump_seen(t)?;
+            }
+            let report = c.verify(all, &mut |_, _| {})?;
+            println!(
+                "verified {} messages: {}",
+                report.verified,
+                counts(&report.counts)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check {
+            file,
+            keys,
+            case,
+            json,
+        } => check(&file, &keys, case.as_deref(), json),
+        Command::Keys { command } => match command {
+            KeysCommand::Import { files, case } => {
+                let mut c = Case::create(&case.case)?;
+                let added = import_keys(&mut c, &files)?;
+                println!(
+                    "{added} new key records; `tamis verify --all` re-checks the case with them"
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            KeysCommand::List { case, json } => {
+                let c = Case::open(&case.case)?;
+                let mut out = io::stdout().lock();
+                for k in c.keys()? {
+                    if json {
+                        writeln!(out, "{}", serde_json::to_string(&k)?)?;
+                    } else {
+                        let bits = tamis_keys::parse_key_record(&k.record)
+                            .map(|p| match p.rsa_bits {
+                                Some(b) => format!("rsa-{b}"),
+                                None => format!("{:?}", p.key_type).to_lowercase(),
+                            })
+                            .unwrap_or_else(|e| format!("unusable: {e}"));
+                        writeln!(
+                            out,
+                            "{}._domainkey.{}  {bits}  seen {} .. {}{}",
+                            k.selector,
+                            k.domain,
+                            day(k.first_seen),
+                            day(k.last_seen),
+                            k.revealed_at
+                                .map(|r| format!("  REVEALED {}", day(Some(r))))
+                                .unwrap_or_default()
+                        )?;
+                    }
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            KeysCommand::Missing { case } => {
+                let c = Case::open(&case.case)?;
+                let mut out = io::stdout().lock();
+                for (d, s, n) in c.missing_keys()? {
+                    writeln!(out, "{s}._domainkey.{d}\t{n} messages")?;
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::Status { case, json } => {
             let c = Case::open(&case.case)?;
             let s = c.status()?;
@@ -269,6 +401,42 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     w.write_all(b"\n")?;
                     Ok(())
                 })?,
+                ExportFormat::Csv => {
+                    let mut csv = csv::Writer::from_writer(&mut w);
+                    csv.write_record([
+                        "source",
+                        "verdict",
+                        "reasons",
+                        "message_id",
+                        "sha256",
+                        "date",
+                        "from",
+                        "to",
+                        "subject",
+                        "converted",
+                        "format",
+                        "copies",
+                    ])?;
+                    c.for_each_occurrence(|row| {
+                        csv.write_record([
+                            row.source.as_str(),
+                            row.verdict.as_deref().unwrap_or(""),
+                            &row.reasons.join(" | "),
+                            row.message_id.as_deref().unwrap_or(""),
+                            &row.sha256,
+                            row.date.as_deref().unwrap_or(""),
+                            row.from.as_deref().unwrap_or(""),
+                            &row.to.join(", "),
+                            row.subject.as_deref().unwrap_or(""),
+                            if row.converted { "true" } else { "false" },
+                            &row.format,
+                            &row.copies.to_string(),
+                        ])
+                        .map_err(io::Error::other)?;
+                        Ok(())
+                    })?;
+                    csv.flush()?;
+                }
             }
             w.flush()?;
             Ok(ExitCode::SUCCESS)
@@ -288,4 +456,223 @@ fn progress_bar(quiet: bool) -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
+}
+
+fn counts(c: &[(String, u64)]) -> String {
+    if c.is_empty() {
+        return "none".into();
+    }
+    c.iter()
+        .map(|(v, n)| format!("{n} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn day(t: Option<i64>) -> String {
+    t.map(|t| tamis_case::headers::utc(t)[..10].to_string())
+        .unwrap_or_else(|| "?".into())
+}
+
+/// Read key files in whichever format they are in.
+fn read_key_files(files: &[PathBuf]) -> Result<Vec<tamis_keys::KeyRecord>> {
+    let mut out = Vec::new();
+    for f in files {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let parsed = if first.trim_start().starts_with('{') {
+            tamis_keys::parse_jsonl(&text)
+        } else if text.contains("<<>> DiG") || text.contains(";; ANSWER SECTION") {
+            tamis_keys::parse_dig(&text)
+        } else {
+            tamis_keys::parse_zone(&text)
+        };
+        for r in parsed {
+            match r {
+                Ok(r) => out.push(r),
+                Err(e) => eprintln!("tamis: {}: {e}", f.display()),
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn import_keys(c: &mut Case, files: &[PathBuf]) -> Result<usize> {
+    if files.is_empty() {
+        return Ok(0);
+    }
+    let records = read_key_files(files)?;
+    let added = c.import_keys(&records)?;
+    if added > 0 {
+        // New keys can settle messages verified before: check them again.
+        c.verify(true, &mut |_, _| {})?;
+    }
+    Ok(added)
+}
+
+fn check(
+    file: &std::path::Path,
+    keys: &[PathBuf],
+    case: Option<&std::path::Path>,
+    json: bool,
+) -> Result<ExitCode> {
+    let mut records = read_key_files(keys)?;
+    let mut dump_seen = None;
+    if let Some(dir) = case {
+        let c = Case::open(dir)?;
+        records.extend(c.keys()?);
+        dump_seen = c.dump_seen()?;
+    }
+    let archive = tamis_case::KeyArchive::new(records);
+    let reader = tamis_read::Reader::default();
+    let mut out = io::stdout().lock();
+    let mut any = false;
+    let mut failed = None;
+    reader.read_path(file.to_path_buf(), &mut |e| match e {
+        tamis_read::Event::Message(m) => {
+            any = true;
+            let a = tamis_verify::assess(
+                &m.bytes,
+                &archive,
+                tamis_verify::AssessOptions { dump_seen },
+            );
+            let (verdict, why) = tamis_case::occurrence_verdict(
+                a.verdict.name(),
+                m.format.is_converted(),
+                m.reader_note.as_deref(),
+            );
+            let result = if json {
+                let mut v = serde_json::to_value(&a).unwrap_or_default();
+                v["source"] = m.provenance.to_string().into();
+                v["verdict"] = verdict.clone().into();
+                if let Some(why) = &why {
+                    if let Some(r) = v["reasons"].as_array_mut() {
+                        r.insert(0, why.clone().into());
+                    }
+                }
+                writeln!(out, "{v}")
+            } else {
+                explain(
+                    &mut out,
+                    &m.provenance.to_string(),
+                    &verdict,
+                    why.as_deref(),
+                    &a,
+                )
+            };
+            if let Err(e) = result {
+                failed = Some(e);
+            }
+        }
+        tamis_read::Event::Problem(p) => eprintln!("tamis: {p}"),
+        tamis_read::Event::Custody(_) => {}
+    });
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    if !any {
+        eprintln!("tamis: no message found in {}", file.display());
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `dkimverify` prints, and what it does not: every fact, in words.
+fn explain(
+    out: &mut impl Write,
+    source: &str,
+    verdict: &str,
+    why: Option<&str>,
+    a: &tamis_verify::Assessment,
+) -> io::Result<()> {
+    use tamis_verify::{HeaderCheck, KeyStatus};
+    writeln!(out, "{source}: {}", verdict.to_uppercase())?;
+    for r in why.into_iter().chain(a.reasons.iter().map(String::as_str)) {
+        writeln!(out, "  {r}")?;
+    }
+    let sigs = a.repaired.as_ref().unwrap_or(&a.signatures);
+    for r in sigs {
+        let Some(s) = &r.signature else {
+            writeln!(
+                out,
+                "  signature {}: unreadable: {}",
+                r.index + 1,
+                r.error.clone().unwrap_or_default()
+            )?;
+            continue;
+        };
+        writeln!(
+            out,
+            "  signature {}: d={} s={} a={} c={}/{} -> {}",
+            r.index + 1,
+            s.domain,
+            s.selector,
+            s.algorithm.name(),
+            s.header_canon.name(),
+            s.body_canon.name(),
+            r.result.name()
+        )?;
+        writeln!(out, "    signed fields (h=): {}", s.headers.join(":"))?;
+        match &r.key {
+            Some(KeyStatus::Found {
+                bits,
+                source,
+                first_seen,
+                last_seen,
+                revealed_at,
+                published_then,
+                ..
+            }) => writeln!(
+                out,
+                "    key: {} from {}, seen {} .. {}{}{}",
+                bits.map(|b| format!("{b}-bit RSA"))
+                    .unwrap_or_else(|| "Ed25519".into()),
+                source.as_deref().unwrap_or("the key archive"),
+                day(*first_seen),
+                day(*last_seen),
+                match published_then {
+                    Some(true) => " (published when the message was sent)",
+                    Some(false) => " (NOT published when the message was sent)",
+                    None => "",
+                },
+                revealed_at
+                    .map(|t| format!("; private key published {}", day(Some(t))))
+                    .unwrap_or_default()
+            )?,
+            Some(other) => writeln!(out, "    key: {other:?}")?,
+            None => {}
+        }
+        let header = match &r.header {
+            Some(HeaderCheck::Valid) => "valid".to_string(),
+            Some(HeaderCheck::SignedOtherHeaders { digest }) => {
+                format!("made with this key over other header content ({digest}): headers altered")
+            }
+            Some(HeaderCheck::NotThisKey) => "not made with this key".to_string(),
+            Some(HeaderCheck::Invalid) => "does not verify".to_string(),
+            Some(HeaderCheck::Unusable { reason }) => reason.clone(),
+            None => "not checked".to_string(),
+        };
+        writeln!(out, "    header signature: {header}")?;
+        let body = match r.body_hash_matches {
+            Some(true) => "matches",
+            Some(false) => "DIFFERS: the body was changed after signing",
+            None => "not checked",
+        };
+        writeln!(out, "    body hash: {body}")?;
+        if let Some(n) = r.unsigned_body_bytes.filter(|n| *n > 0) {
+            writeln!(
+                out,
+                "    l=: {n} bytes of the body are after what the signature covers"
+            )?;
+        }
+        if let (Some(t), Some(at)) = (s.timestamp, a.message_time) {
+            writeln!(
+                out,
+                "    t= {} against Date {}",
+                tamis_case::headers::utc(t),
+                tamis_case::headers::utc(at)
+            )?;
+        }
+    }
+    Ok(())
 }

@@ -48,7 +48,7 @@ fn killed_ingest_resumes_to_the_same_catalog() {
     let dir = tempfile::tempdir().unwrap();
     tamis_gen::generate(&tamis_gen::Options {
         out: dir.path().to_path_buf(),
-        messages: 3000,
+        messages: 2000,
         seed: 3,
     })
     .unwrap();

@@ -72,3 +72,64 @@ fn export_lists_every_labelled_copy_once_with_its_message_id() {
     );
     assert_eq!(export(&case).len(), n);
 }
+
+#[test]
+fn verdicts_never_call_a_fake_authentic_nor_a_genuine_copy_fake() {
+    let leak = shared().join("sample-leak");
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("leak.case");
+    let out = run(&[
+        "ingest",
+        leak.join("dump").to_str().unwrap(),
+        "--case",
+        case.to_str().unwrap(),
+        "--keys",
+        leak.join("keys/dkim-keys.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verdicts: BTreeMap<String, String> = export(&case)
+        .into_iter()
+        .map(|r| {
+            (
+                r["source"].as_str().unwrap().to_string(),
+                r["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let labels = std::fs::read_to_string(leak.join("labels.jsonl")).unwrap();
+    let mut sins = Vec::new();
+    let (mut authentic, mut authentic_ok, mut transformed, mut transformed_ok) = (0, 0, 0, 0);
+    for line in labels.lines() {
+        let l: serde_json::Value = serde_json::from_str(line).unwrap();
+        let want = l["expect"].as_str().unwrap();
+        let got = verdicts[l["path"].as_str().unwrap()].as_str();
+        let genuine = matches!(want, "authentic" | "authentic_transformed" | "unverifiable");
+        if (genuine && matches!(got, "tampered" | "forged"))
+            || (!genuine && got.starts_with("authentic"))
+        {
+            sins.push(format!("{} ({want}) called {got}", l["path"]));
+        }
+        if want == "authentic" {
+            authentic += 1;
+            authentic_ok += usize::from(got == "authentic");
+        }
+        if want == "authentic_transformed" {
+            transformed += 1;
+            transformed_ok += usize::from(got == "authentic_transformed");
+        }
+    }
+    assert!(sins.is_empty(), "{}", sins.join("\n"));
+    assert!(
+        authentic_ok as f64 >= 0.999 * authentic as f64,
+        "{authentic_ok}/{authentic} authentic"
+    );
+    assert!(
+        transformed_ok as f64 >= 0.90 * transformed as f64,
+        "{transformed_ok}/{transformed} recovered"
+    );
+}

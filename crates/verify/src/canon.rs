@@ -7,6 +7,15 @@ pub enum Canon {
     Relaxed,
 }
 
+impl Canon {
+    pub fn name(self) -> &'static str {
+        match self {
+            Canon::Simple => "simple",
+            Canon::Relaxed => "relaxed",
+        }
+    }
+}
+
 fn is_wsp(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }

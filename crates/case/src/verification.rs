@@ -1,0 +1,254 @@
+//! Verification of a case's messages against its key archive.
+//!
+//! Verdicts are per message (a pure function of its bytes and the keys);
+//! what a copy's container did to it (mbox un-quoting, Outlook conversion)
+//! is applied per occurrence when the case is read ([`occurrence_verdict`]).
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use rusqlite::params;
+use serde::Serialize;
+use tamis_keys::KeyRecord;
+use tamis_verify::{AssessOptions, KeyLookup, KeyStatus, Lookup, Verdict, assess};
+
+use crate::{Case, Result};
+
+/// The case's key archive, in memory for lookups.
+#[derive(Default)]
+pub struct KeyArchive {
+    by_name: HashMap<(String, String), Vec<KeyRecord>>,
+}
+
+impl KeyArchive {
+    pub fn new(records: Vec<KeyRecord>) -> Self {
+        let mut by_name: HashMap<(String, String), Vec<KeyRecord>> = HashMap::new();
+        for r in records {
+            by_name
+                .entry((r.domain.clone(), r.selector.clone()))
+                .or_default()
+                .push(r);
+        }
+        KeyArchive { by_name }
+    }
+}
+
+impl KeyLookup for KeyArchive {
+    fn lookup(&self, domain: &str, selector: &str) -> Lookup {
+        match self
+            .by_name
+            .get(&(domain.to_ascii_lowercase(), selector.to_ascii_lowercase()))
+        {
+            Some(r) if !r.is_empty() => Lookup::Found(r.clone()),
+            _ => Lookup::NotFound,
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct VerifyReport {
+    pub verified: u64,
+    pub counts: Vec<(String, u64)>,
+}
+
+/// A signature as listed per message: who signed, with which selector,
+/// and what the archive gave for the key.
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub struct Signer {
+    pub domain: String,
+    pub selector: String,
+    pub result: String,
+    pub key: String,
+}
+
+/// The verdict of one copy: converted copies prove nothing; copies the
+/// reader had to transform are `authentic_transformed` at best.
+pub fn occurrence_verdict(
+    message: &str,
+    converted: bool,
+    reader_note: Option<&str>,
+) -> (String, Option<String>) {
+    if converted {
+        return (
+            Verdict::Unverifiable.name().to_string(),
+            Some("converted from an Outlook file: the original bytes are gone, so no signature can hold".into()),
+        );
+    }
+    match Verdict::parse(message) {
+        Some(v) => {
+            let (v, why) = tamis_verify::verdict::occurrence_verdict(v, reader_note);
+            (v.name().to_string(), why)
+        }
+        None => (message.to_string(), None),
+    }
+}
+
+impl Case {
+    /// Add key records; returns how many were new.
+    pub fn import_keys(&mut self, records: &[KeyRecord]) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut added = 0;
+        {
+            let mut st = tx.prepare(
+                "INSERT OR IGNORE INTO keys (domain, selector, record, first_seen, last_seen, revealed_at, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for r in records {
+                added += st.execute(params![
+                    r.domain,
+                    r.selector,
+                    r.record,
+                    r.first_seen,
+                    r.last_seen,
+                    r.revealed_at,
+                    r.source
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    pub fn keys(&self) -> Result<Vec<KeyRecord>> {
+        let mut st = self.conn.prepare(
+            "SELECT domain, selector, record, first_seen, last_seen, revealed_at, source FROM keys ORDER BY domain, selector, first_seen",
+        )?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(KeyRecord {
+                    domain: r.get(0)?,
+                    selector: r.get(1)?,
+                    record: r.get(2)?,
+                    first_seen: r.get(3)?,
+                    last_seen: r.get(4)?,
+                    revealed_at: r.get(5)?,
+                    source: r.get(6)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// When the dump was first seen in public (Unix seconds), if the user
+    /// said: signatures by keys revealed after that still prove.
+    pub fn dump_seen(&self) -> Result<Option<i64>> {
+        let v: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'dump_seen'", [], |r| {
+                r.get(0)
+            })
+            .ok();
+        Ok(v.and_then(|s| s.parse().ok()))
+    }
+
+    pub fn set_dump_seen(&mut self, t: i64) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('dump_seen', ?1)",
+            [t.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// Verify messages: all of them, or only those without a verdict yet.
+    pub fn verify(
+        &mut self,
+        all: bool,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<VerifyReport> {
+        let archive = KeyArchive::new(self.keys()?);
+        let opts = AssessOptions {
+            dump_seen: self.dump_seen()?,
+        };
+        let todo: Vec<String> = {
+            let sql = if all {
+                "SELECT sha256 FROM messages ORDER BY sha256"
+            } else {
+                "SELECT sha256 FROM messages WHERE sha256 NOT IN (SELECT message FROM verdicts) ORDER BY sha256"
+            };
+            let mut st = self.conn.prepare(sql)?;
+            st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+        };
+        let total = todo.len() as u64;
+        let mut report = VerifyReport::default();
+        for chunk in todo.chunks(512) {
+            let loaded: Vec<(String, Vec<u8>)> = chunk
+                .iter()
+                .filter_map(|sha| {
+                    self.message_bytes(sha)
+                        .transpose()
+                        .map(|b| b.map(|b| (sha.clone(), b)))
+                })
+                .collect::<Result<_>>()?;
+            let verdicts: Vec<(String, tamis_verify::Assessment)> = loaded
+                .par_iter()
+                .map(|(sha, bytes)| (sha.clone(), assess(bytes, &archive, opts)))
+                .collect();
+            let tx = self.conn.transaction()?;
+            {
+                let mut st = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO verdicts (message, verdict, reasons, evidence, signers) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                for (sha, a) in &verdicts {
+                    let signers: Vec<Signer> = a
+                        .signatures
+                        .iter()
+                        .filter_map(|r| {
+                            let s = r.signature.as_ref()?;
+                            Some(Signer {
+                                domain: s.domain.clone(),
+                                selector: s.selector.clone(),
+                                result: r.result.name().to_string(),
+                                key: match &r.key {
+                                    Some(KeyStatus::Found { .. }) => "found",
+                                    Some(KeyStatus::NotFound) => "missing",
+                                    Some(KeyStatus::Revoked) => "revoked",
+                                    Some(KeyStatus::TempFail { .. }) => "tempfail",
+                                    Some(KeyStatus::Unusable { .. }) => "unusable",
+                                    None => "none",
+                                }
+                                .to_string(),
+                            })
+                        })
+                        .collect();
+                    st.execute(params![
+                        sha,
+                        a.verdict.name(),
+                        serde_json::to_string(&a.reasons).unwrap_or_default(),
+                        serde_json::to_string(a).unwrap_or_default(),
+                        serde_json::to_string(&signers).unwrap_or_default(),
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            report.verified += verdicts.len() as u64;
+            progress(report.verified, total);
+        }
+        let mut st = self
+            .conn
+            .prepare("SELECT verdict, COUNT(*) FROM verdicts GROUP BY verdict ORDER BY verdict")?;
+        report.counts = st
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+            .collect::<Result<_, _>>()?;
+        Ok(report)
+    }
+
+    /// The (domain, selector) pairs signatures use with no key in the
+    /// archive, with how many messages each would settle.
+    pub fn missing_keys(&self) -> Result<Vec<(String, String, u64)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT signers FROM verdicts WHERE signers LIKE '%\"missing\"%'")?;
+        let mut counts: HashMap<(String, String), u64> = HashMap::new();
+        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+        for row in rows {
+            let signers: Vec<Signer> = serde_json::from_str(&row?).unwrap_or_default();
+            for s in signers.into_iter().filter(|s| s.key == "missing") {
+                *counts.entry((s.domain, s.selector)).or_default() += 1;
+            }
+        }
+        let mut out: Vec<(String, String, u64)> =
+            counts.into_iter().map(|((d, s), n)| (d, s, n)).collect();
+        out.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+        Ok(out)
+    }
+}
