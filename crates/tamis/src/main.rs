@@ -545,10 +545,10 @@ fn check(
                 let mut v = serde_json::to_value(&a).unwrap_or_default();
                 v["source"] = m.provenance.to_string().into();
                 v["verdict"] = verdict.clone().into();
-                if let Some(why) = &why {
-                    if let Some(r) = v["reasons"].as_array_mut() {
-                        r.insert(0, why.clone().into());
-                    }
+                if let Some(why) = &why
+                    && let Some(r) = v["reasons"].as_array_mut()
+                {
+                    r.insert(0, why.clone().into());
                 }
                 writeln!(out, "{v}")
             } else {
