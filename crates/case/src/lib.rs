@@ -315,6 +315,18 @@ impl Case {
     }
 }
 
+/// Read a stored message and check it still is what its hash says: every
+/// verdict rests on these bytes.
+fn load_checked(blob_dir: &Path, sha256: &str, blob: blobs::BlobRef) -> Result<Vec<u8>> {
+    let bytes = blobs::read(blob_dir, blob)?;
+    if hex::encode(sha2_digest(&bytes)) != sha256 {
+        return Err(CaseError::Corrupt(format!(
+            "stored message {sha256} does not match its hash"
+        )));
+    }
+    Ok(bytes)
+}
+
 fn sha2_digest(bytes: &[u8]) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).into()

@@ -10,9 +10,10 @@ use rayon::prelude::*;
 use rusqlite::params;
 use serde::Serialize;
 use tamis_keys::KeyRecord;
-use tamis_verify::{AssessOptions, KeyLookup, KeyStatus, Lookup, Verdict, assess};
+use tamis_verify::{AssessOptions, Assessment, KeyLookup, KeyStatus, Lookup, Verdict, assess};
 
-use crate::{Case, Result};
+use crate::blobs::BlobRef;
+use crate::{Case, Result, load_checked};
 
 /// The case's key archive, in memory for lookups.
 #[derive(Default)]
@@ -159,70 +160,58 @@ impl Case {
         let opts = AssessOptions {
             dump_seen: self.dump_seen()?,
         };
-        let todo: Vec<String> = {
+        let todo: Vec<(String, BlobRef)> = {
             let sql = if all {
-                "SELECT sha256 FROM messages ORDER BY sha256"
+                "SELECT sha256, pack, pack_offset, stored_len FROM messages ORDER BY sha256"
             } else {
-                "SELECT sha256 FROM messages WHERE sha256 NOT IN (SELECT message FROM verdicts) ORDER BY sha256"
+                "SELECT sha256, pack, pack_offset, stored_len FROM messages
+                 WHERE sha256 NOT IN (SELECT message FROM verdicts) ORDER BY sha256"
             };
             let mut st = self.conn.prepare(sql)?;
-            st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+            st.query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    BlobRef {
+                        pack: r.get(1)?,
+                        offset: r.get::<_, i64>(2)? as u64,
+                        len: r.get::<_, i64>(3)? as u64,
+                    },
+                ))
+            })?
+            .collect::<Result<_, _>>()?
         };
+        let blob_dir = self.blob_dir();
         let total = todo.len() as u64;
         let mut report = VerifyReport::default();
-        for chunk in todo.chunks(512) {
-            let loaded: Vec<(String, Vec<u8>)> = chunk
-                .iter()
-                .filter_map(|sha| {
-                    self.message_bytes(sha)
-                        .transpose()
-                        .map(|b| b.map(|b| (sha.clone(), b)))
-                })
-                .collect::<Result<_>>()?;
-            let verdicts: Vec<(String, tamis_verify::Assessment)> = loaded
-                .par_iter()
-                .map(|(sha, bytes)| (sha.clone(), assess(bytes, &archive, opts)))
-                .collect();
-            let tx = self.conn.transaction()?;
-            {
-                let mut st = tx.prepare_cached(
-                    "INSERT OR REPLACE INTO verdicts (message, verdict, reasons, evidence, signers) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?;
-                for (sha, a) in &verdicts {
-                    let signers: Vec<Signer> = a
-                        .signatures
-                        .iter()
-                        .filter_map(|r| {
-                            let s = r.signature.as_ref()?;
-                            Some(Signer {
-                                domain: s.domain.clone(),
-                                selector: s.selector.clone(),
-                                result: r.result.name().to_string(),
-                                key: match &r.key {
-                                    Some(KeyStatus::Found { .. }) => "found",
-                                    Some(KeyStatus::NotFound) => "missing",
-                                    Some(KeyStatus::Revoked) => "revoked",
-                                    Some(KeyStatus::TempFail { .. }) => "tempfail",
-                                    Some(KeyStatus::Unusable { .. }) => "unusable",
-                                    None => "none",
-                                }
-                                .to_string(),
-                            })
+        let (tx_chunks, rx_chunks) =
+            crossbeam_channel::bounded::<Result<Vec<(String, Assessment)>>>(2);
+        std::thread::scope(|scope| -> Result<()> {
+            // Reading, checking and judging run in parallel on the pool while
+            // this thread writes the previous chunk's verdicts.
+            let (todo, blob_dir, archive) = (&todo, &blob_dir, &archive);
+            scope.spawn(move || {
+                for chunk in todo.chunks(1024) {
+                    let verdicts = chunk
+                        .par_iter()
+                        .map(|(sha, blob)| {
+                            let bytes = load_checked(blob_dir, sha, *blob)?;
+                            Ok((sha.clone(), assess(&bytes, archive, opts)))
                         })
-                        .collect();
-                    st.execute(params![
-                        sha,
-                        a.verdict.name(),
-                        serde_json::to_string(&a.reasons).unwrap_or_default(),
-                        serde_json::to_string(a).unwrap_or_default(),
-                        serde_json::to_string(&signers).unwrap_or_default(),
-                    ])?;
+                        .collect::<Result<Vec<_>>>();
+                    let failed = verdicts.is_err();
+                    if tx_chunks.send(verdicts).is_err() || failed {
+                        return;
+                    }
                 }
+            });
+            for verdicts in rx_chunks {
+                let verdicts = verdicts?;
+                self.write_verdicts(&verdicts)?;
+                report.verified += verdicts.len() as u64;
+                progress(report.verified, total);
             }
-            tx.commit()?;
-            report.verified += verdicts.len() as u64;
-            progress(report.verified, total);
-        }
+            Ok(())
+        })?;
         let mut st = self
             .conn
             .prepare("SELECT verdict, COUNT(*) FROM verdicts GROUP BY verdict ORDER BY verdict")?;
@@ -230,6 +219,47 @@ impl Case {
             .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
             .collect::<Result<_, _>>()?;
         Ok(report)
+    }
+
+    fn write_verdicts(&mut self, verdicts: &[(String, Assessment)]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT OR REPLACE INTO verdicts (message, verdict, reasons, evidence, signers) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for (sha, a) in verdicts {
+                let signers: Vec<Signer> = a
+                    .signatures
+                    .iter()
+                    .filter_map(|r| {
+                        let s = r.signature.as_ref()?;
+                        Some(Signer {
+                            domain: s.domain.clone(),
+                            selector: s.selector.clone(),
+                            result: r.result.name().to_string(),
+                            key: match &r.key {
+                                Some(KeyStatus::Found { .. }) => "found",
+                                Some(KeyStatus::NotFound) => "missing",
+                                Some(KeyStatus::Revoked) => "revoked",
+                                Some(KeyStatus::TempFail { .. }) => "tempfail",
+                                Some(KeyStatus::Unusable { .. }) => "unusable",
+                                None => "none",
+                            }
+                            .to_string(),
+                        })
+                    })
+                    .collect();
+                st.execute(params![
+                    sha,
+                    a.verdict.name(),
+                    serde_json::to_string(&a.reasons).unwrap_or_default(),
+                    serde_json::to_string(a).unwrap_or_default(),
+                    serde_json::to_string(&signers).unwrap_or_default(),
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// The (domain, selector) pairs signatures use with no key in the

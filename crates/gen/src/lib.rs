@@ -138,6 +138,9 @@ pub struct Options {
     /// Distinct messages to write (copies are more: one per mailbox).
     pub messages: usize,
     pub seed: u64,
+    /// Write each distinct message once, as `flat/NNNNNN.eml`, instead of a
+    /// dump (for verification benchmarks, which compare peers per message).
+    pub flat: bool,
 }
 
 /// Write a dump; returns the number of message copies written.
@@ -231,6 +234,15 @@ pub fn generate(args: &Options) -> Result<usize> {
         });
     }
 
+    write_keys(&args.out)?;
+    if args.flat {
+        let dir = args.out.join("flat");
+        fs::create_dir_all(&dir)?;
+        for (i, m) in msgs.iter().enumerate() {
+            fs::write(dir.join(format!("{i:06}.eml")), &m.bytes)?;
+        }
+        return Ok(msgs.len());
+    }
     let dump = args.out.join("dump");
     fs::create_dir_all(&dump).with_context(|| format!("creating {}", dump.display()))?;
     // Every org mailbox gets its inbox and sent copies.
@@ -300,16 +312,20 @@ pub fn generate(args: &Options) -> Result<usize> {
     }
     let truth_lines = truth.lines().count();
     fs::write(args.out.join("truth.jsonl"), truth)?;
-    fs::create_dir_all(args.out.join("keys"))?;
+    Ok(truth_lines)
+}
+
+fn write_keys(out: &Path) -> Result<()> {
+    fs::create_dir_all(out.join("keys"))?;
     fs::write(
-        args.out.join("keys/dkim-keys.jsonl"),
+        out.join("keys/dkim-keys.jsonl"),
         format!(
             "{}\n{}\n",
             serde_json::json!({"domain": ORG, "selector": "s2016", "record": format!("v=DKIM1; k=rsa; p={}", RSA_PUB.trim()), "source": "tamis-gen test key"}),
             serde_json::json!({"domain": PARTNER, "selector": "ed2016", "record": format!("v=DKIM1; k=ed25519; p={}", ED_PUB.trim()), "source": "tamis-gen test key"}),
         ),
     )?;
-    Ok(truth_lines)
+    Ok(())
 }
 
 fn rsa_key() -> Result<RsaKey<Sha256>> {

@@ -16,6 +16,9 @@ struct Args {
     messages: usize,
     #[arg(long, default_value_t = 2017)]
     seed: u64,
+    /// Write each distinct message once under flat/ instead of a dump.
+    #[arg(long)]
+    flat: bool,
 }
 
 fn main() -> Result<()> {
@@ -24,6 +27,7 @@ fn main() -> Result<()> {
         out: args.out.clone(),
         messages: args.messages,
         seed: args.seed,
+        flat: args.flat,
     })?;
     eprintln!(
         "wrote {} messages ({copies} copies) to {}",

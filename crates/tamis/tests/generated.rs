@@ -15,6 +15,7 @@ fn every_generated_copy_is_found_by_its_path() {
         out: dir.path().to_path_buf(),
         messages: 150,
         seed: 7,
+        flat: false,
     })
     .unwrap();
     let case = dir.path().join("g.case");

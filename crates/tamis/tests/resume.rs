@@ -50,6 +50,7 @@ fn killed_ingest_resumes_to_the_same_catalog() {
         out: dir.path().to_path_buf(),
         messages: 2000,
         seed: 3,
+        flat: false,
     })
     .unwrap();
     let dump = dir.path().join("dump");

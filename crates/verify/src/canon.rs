@@ -92,6 +92,15 @@ pub fn body(canon: Canon, body: &[u8], limit: Option<u64>, sink: &mut dyn FnMut(
         };
         let canonical: &[u8] = match canon {
             Canon::Simple => content,
+            // Most lines need no change: no tab, no run of spaces, no
+            // trailing space. Hash those as they are.
+            Canon::Relaxed
+                if !content.contains(&b'\t')
+                    && !content.ends_with(b" ")
+                    && !content.windows(2).any(|w| w == b"  ") =>
+            {
+                content
+            }
             Canon::Relaxed => {
                 line_buf.clear();
                 let mut pending = false;
