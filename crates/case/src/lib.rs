@@ -16,6 +16,7 @@
 mod blobs;
 pub mod headers;
 mod ingest;
+pub mod report;
 mod schema;
 mod verification;
 

@@ -91,6 +91,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The verification report: a self-contained HTML file to publish, or JSON.
+    Report {
+        #[command(flatten)]
+        case: CaseArg,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// The DKIM key archive.
     Keys {
         #[command(subcommand)]
@@ -270,6 +279,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             case,
             json,
         } => check(&file, &keys, case.as_deref(), json),
+        Command::Report { case, out, json } => {
+            let c = Case::open(&case.case)?;
+            let report = c.report()?;
+            let text = if json {
+                serde_json::to_string_pretty(&report)?
+            } else {
+                tamis_case::report::html(&report)
+            };
+            std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "wrote {} ({} flagged messages)",
+                out.display(),
+                report.flagged.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Keys { command } => match command {
             KeysCommand::Import { files, case } => {
                 let mut c = Case::create(&case.case)?;
