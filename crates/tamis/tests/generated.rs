@@ -1,6 +1,6 @@
 //! A dump written by tamis-gen, every container kind at once: every copy the
-//! generator wrote is exported by its path with its Message-ID, and the
-//! copies of one message are one message.
+//! generator wrote is exported by its path with its Message-ID, the copies
+//! of one message are one message, and every signed copy is proven.
 
 mod common;
 
@@ -25,6 +25,8 @@ fn every_generated_copy_is_found_by_its_path() {
         dump.to_str().unwrap(),
         "--case",
         case.to_str().unwrap(),
+        "--keys",
+        dir.path().join("keys/dkim-keys.jsonl").to_str().unwrap(),
     ]);
     assert_eq!(
         out.status.code(),
@@ -72,6 +74,30 @@ fn every_generated_copy_is_found_by_its_path() {
                 .any(|r| r["source"].as_str().unwrap().contains(source)),
             "nothing from {source}"
         );
+    }
+    // The generator writes genuine mail only: every copy signed by the
+    // organisation or its partner is proven, whatever container it is in
+    // (LF Maildir, mboxo with an author's own `>From` line, ...), and no
+    // copy is called tampered or forged.
+    for r in &rows {
+        let verdict = r["verdict"].as_str().unwrap();
+        let from = r["from"].as_str().unwrap_or("");
+        let signed =
+            from.contains("@horizon.example") || from.contains("@agence-partenaire.example");
+        assert!(
+            !matches!(verdict, "tampered" | "forged"),
+            "{} called {verdict}: {}",
+            r["source"],
+            r["reasons"]
+        );
+        if signed {
+            assert!(
+                verdict.starts_with("authentic"),
+                "{} from {from} is {verdict}: {}",
+                r["source"],
+                r["reasons"]
+            );
+        }
     }
     let status = run(&["status", "--case", case.to_str().unwrap(), "--json"]);
     let s: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();

@@ -26,6 +26,10 @@ pub enum Repair {
     TrailingWhitespaceStripped,
     /// Quoted-printable parts were decoded to 8bit.
     QuotedPrintableDecoded,
+    /// An mbox reader un-quoted `>From ` lines that the author had written
+    /// (mboxo cannot tell them from quoted `From ` lines); the quoting of
+    /// `lines` body lines was put back.
+    MboxQuoting { lines: usize },
     /// Content was appended after signing (a mailing-list footer); the
     /// signature covers the first `signed_bytes` of the body.
     AppendedContent {
@@ -47,6 +51,9 @@ impl Repair {
             Repair::QuotedPrintableDecoded => {
                 "quoted-printable parts had been decoded to 8bit; re-encoded".into()
             }
+            Repair::MboxQuoting { lines } => format!(
+                "the mailbox format's quoting of {lines} line(s) starting with \"From \" had been taken off by the reader; put back"
+            ),
             Repair::AppendedContent { appended, .. } => format!(
                 "{} bytes were appended after signing (not covered by the signature): {:?}",
                 appended.len(),
@@ -83,7 +90,54 @@ pub fn candidates(raw: &[u8]) -> Vec<(Vec<Repair>, Vec<u8>)> {
     if let Some(qp) = reencode_qp(bytes) {
         out.push(with(Repair::QuotedPrintableDecoded, qp));
     }
+    for (lines, requoted) in mbox_requote_variants(bytes) {
+        out.push(with(Repair::MboxQuoting { lines }, requoted));
+    }
     out
+}
+
+/// Body lines that start `From ` (possibly after `>`s) could have been
+/// `>`-quoted by the author and un-quoted by an mbox reader. Put the `>`
+/// back on every subset of them (at most 4 lines: 15 candidates; beyond
+/// that, all of them at once).
+fn mbox_requote_variants(raw: &[u8]) -> Vec<(usize, Vec<u8>)> {
+    let start = body_start(raw);
+    let mut starts: Vec<usize> = Vec::new();
+    let mut pos = start;
+    while pos < raw.len() {
+        let line = &raw[pos..];
+        let gt = line.iter().take_while(|b| **b == b'>').count();
+        if line[gt..].starts_with(b"From ") {
+            starts.push(pos);
+        }
+        pos = memchr::memchr(b'\n', line).map_or(raw.len(), |i| pos + i + 1);
+    }
+    if starts.is_empty() {
+        return Vec::new();
+    }
+    let subsets: Vec<u32> = if starts.len() <= 4 {
+        (1..(1u32 << starts.len())).collect()
+    } else {
+        vec![u32::MAX]
+    };
+    subsets
+        .into_iter()
+        .map(|mask| {
+            let mut out = Vec::with_capacity(raw.len() + starts.len());
+            let mut last = 0;
+            let mut n = 0;
+            for (k, &at) in starts.iter().enumerate() {
+                if mask & (1 << k.min(31)) != 0 {
+                    out.extend_from_slice(&raw[last..at]);
+                    out.push(b'>');
+                    last = at;
+                    n += 1;
+                }
+            }
+            out.extend_from_slice(&raw[last..]);
+            (n, out)
+        })
+        .collect()
 }
 
 pub fn has_bare_lf(raw: &[u8]) -> bool {
@@ -540,6 +594,30 @@ mod tests {
             b"To: A <a@x>,\r\n \"B, b\" <b@x>,\r\n c@x\r\nSubject: a, b\r\n".to_vec()
         );
         assert_eq!(fold_address_lists(h, 78), h.to_vec());
+    }
+
+    #[test]
+    fn requotes_every_subset_of_from_lines() {
+        let raw = b"Subject: x\r\n\r\nFrom a\r\nb\r\n>From c\r\n";
+        let got: Vec<String> = mbox_requote_variants(raw)
+            .into_iter()
+            .map(|(_, v)| {
+                String::from_utf8(v)
+                    .unwrap()
+                    .split("\r\n\r\n")
+                    .nth(1)
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ">From a\r\nb\r\n>From c\r\n",
+                "From a\r\nb\r\n>>From c\r\n",
+                ">From a\r\nb\r\n>>From c\r\n"
+            ]
+        );
     }
 
     #[test]
