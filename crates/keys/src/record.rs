@@ -48,20 +48,42 @@ pub enum KeyError {
     BadEd25519(usize),
 }
 
-/// Split a DKIM tag-value list (also used by signatures): `a=b; c = d;`.
-/// Duplicate tags are an error (RFC 6376 3.2); values keep inner spaces.
+/// Split a DKIM tag-value list: `a=b; c = d;`. Duplicate tags are an
+/// error (RFC 6376 3.2); values keep inner spaces. Key records are read
+/// leniently (an empty tag between two `;` is skipped: published records
+/// have them, and the archive must still serve them).
 pub fn tag_list(text: &str) -> Result<Vec<(String, String)>, KeyError> {
+    parse_tags(text, false)
+}
+
+/// The same, to the letter of RFC 6376 3.2, as signatures and seals are
+/// read: every tag name starts with a letter, and only the last `;` may be
+/// followed by nothing.
+pub fn tag_list_strict(text: &str) -> Result<Vec<(String, String)>, KeyError> {
+    parse_tags(text, true)
+}
+
+fn parse_tags(text: &str, strict: bool) -> Result<Vec<(String, String)>, KeyError> {
     let mut out: Vec<(String, String)> = Vec::new();
-    for part in text.split(';') {
+    let parts: Vec<&str> = text.split(';').collect();
+    let last = parts.len() - 1;
+    for (i, part) in parts.iter().enumerate() {
         let part = part.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n');
         if part.is_empty() {
+            if strict && i != last {
+                return Err(KeyError::Syntax("an empty tag between two ';'".into()));
+            }
             continue;
         }
         let (name, value) = part
             .split_once('=')
             .ok_or_else(|| KeyError::Syntax(format!("{part:?} has no '='")))?;
         let name = name.trim().to_string();
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        let starts_ok = !strict || name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+        if name.is_empty()
+            || !starts_ok
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
             return Err(KeyError::Syntax(format!("bad tag name {name:?}")));
         }
         if out.iter().any(|(n, _)| *n == name) {

@@ -615,6 +615,9 @@ fn explain(
     for r in why.into_iter().chain(a.reasons.iter().map(String::as_str)) {
         writeln!(out, "  {r}")?;
     }
+    if a.arc.cv != tamis_verify::ChainValidation::None {
+        writeln!(out, "  ARC chain: {} ({})", a.arc.cv.name(), a.arc.detail)?;
+    }
     let sigs = a.repaired.as_ref().unwrap_or(&a.signatures);
     for r in sigs {
         let Some(s) = &r.signature else {

@@ -11,6 +11,7 @@
 //! Time is always the message's own: `t=` and `x=` are judged against when
 //! the message claims to have been sent, never against today.
 
+pub mod arc;
 pub mod canon;
 pub mod crypto;
 pub mod message;
@@ -23,6 +24,7 @@ pub(crate) use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
 use tamis_keys::{DkimKey, KeyRecord, parse_key_record};
 
+pub use arc::{ArcReport, ChainValidation, verify_arc};
 pub use crypto::HeaderCheck;
 pub use message::{Field, Message};
 pub use repair::Repair;

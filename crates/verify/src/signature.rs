@@ -3,7 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
-use tamis_keys::tag_list;
+use tamis_keys::tag_list_strict as tag_list;
 
 use crate::canon::Canon;
 

@@ -63,6 +63,9 @@ pub struct Assessment {
     pub signatures: Vec<SignatureReport>,
     /// The same, on the repaired bytes, when a repair was used.
     pub repaired: Option<Vec<SignatureReport>>,
+    /// The ARC chain, if any: who handled the message on the way. Evidence
+    /// beside the verdict, never the verdict (it does not prove the author).
+    pub arc: crate::ArcReport,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -90,6 +93,7 @@ pub fn assess(raw: &[u8], keys: &dyn KeyLookup, opts: AssessOptions) -> Assessme
         message_time,
         signatures,
         repaired: None,
+        arc: crate::verify_arc(raw, keys),
     };
     let ctx = Ctx {
         from: from_domain.as_deref(),
@@ -408,6 +412,21 @@ fn explain_failure(ctx: &Ctx<'_>, msg: &Message<'_>, a: &mut Assessment) {
         Verdict::Tampered => 1,
         _ => 2,
     });
+    // Mailing lists rewrite subjects and append footers: a failure on a
+    // message a list handled is what list delivery looks like, not proof of
+    // tampering. (Adding List-Id can only soften an accusation this way,
+    // never make anything authentic.)
+    let via_list = msg.all("List-Id").next().is_some() || msg.all("List-Post").next().is_some();
+    if verdict == Verdict::Tampered && via_list {
+        verdict = Verdict::Unverifiable;
+        reasons.insert(
+            0,
+            (
+                Verdict::Unverifiable,
+                "a mailing list handled this message (List-Id), and lists rewrite subjects and bodies: the failures below are consistent with that, so they prove no tampering".to_string(),
+            ),
+        );
+    }
     a.verdict = verdict;
     a.reasons = reasons.into_iter().map(|(_, r)| r).collect();
     if a.verdict == Verdict::Unverifiable

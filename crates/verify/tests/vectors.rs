@@ -274,3 +274,43 @@ fn every_vector_gives_its_expected_result() {
         failures.join("\n")
     );
 }
+
+/// (file, what tamis says, why) where tamis departs from the ARC suite.
+const ARC_POLICY: &[(&str, &str, &str)] = &[];
+
+#[test]
+fn every_arc_vector_gives_its_expected_chain_result() {
+    let dir = vectors();
+    let manifest = std::fs::read_to_string(dir.join("arc-manifest.jsonl")).unwrap();
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for line in manifest.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let file = v["file"].as_str().unwrap();
+        let keys = KeyFile::load(&dir.join(v["keys"].as_str().unwrap()));
+        let mut bytes = std::fs::read(dir.join(file)).unwrap();
+        if v["crlf_normalize"].as_bool() == Some(true) {
+            bytes = crlf(&bytes);
+        }
+        let got = tamis_verify::verify_arc(&bytes, &keys);
+        let want = ARC_POLICY
+            .iter()
+            .find(|(f, ..)| *f == file)
+            .map_or_else(|| v["expect_cv"].as_str().unwrap(), |(_, w, _)| w);
+        n += 1;
+        if got.cv.name() != want {
+            failures.push(format!(
+                "{file}: want {want}, got {} ({})",
+                got.cv.name(),
+                got.detail
+            ));
+        }
+    }
+    assert!(n >= 170);
+    assert!(
+        failures.is_empty(),
+        "{} of {n} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
