@@ -108,8 +108,17 @@ pub fn assess(raw: &[u8], keys: &dyn KeyLookup, opts: AssessOptions) -> Assessme
         a.reasons.push(reason);
         return a;
     }
-    // 2. Proven after a named benign repair.
-    if !a.signatures.is_empty() {
+    // 2. Proven after a named benign repair: only worth trying when some
+    // signature has a key to check against and failed with it.
+    let repairable = a
+        .signatures
+        .iter()
+        .any(|r| matches!(r.key, Some(KeyStatus::Found { .. })) && r.result != Outcome::Pass);
+    let lf_only = repair::has_bare_lf(raw)
+        && a.signatures
+            .iter()
+            .any(|r| matches!(r.key, Some(KeyStatus::Found { .. })));
+    if repairable || lf_only {
         for (repairs, bytes) in repair::candidates(raw) {
             let m = Message::parse(&bytes);
             let reports = verify_dkim(&bytes, keys, vopts);
