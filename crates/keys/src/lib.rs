@@ -9,6 +9,7 @@
 //! and parses the record formats; verification decides what they mean for a
 //! given message.
 
+pub mod dns;
 mod import;
 mod record;
 
@@ -59,6 +60,21 @@ impl KeyRecord {
             (first, last) => Some(first.is_none_or(|f| f <= t) && last.is_none_or(|l| t <= l)),
         }
     }
+}
+
+/// `YYYY-MM-DD` of a Unix time, UTC.
+pub fn utc_day(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// Parse a time as the import formats write it: Unix seconds, an RFC 3339

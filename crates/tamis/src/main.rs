@@ -160,6 +160,16 @@ enum KeysCommand {
         #[command(flatten)]
         case: CaseArg,
     },
+    /// Look the missing selectors up in live DNS (opt-in: this is the only
+    /// command that uses the network). Finds today's keys, recorded with
+    /// today's date; old mail may have been signed with rotated ones.
+    Fetch {
+        #[command(flatten)]
+        case: CaseArg,
+        /// Ask this server (IP or IP:PORT) instead of the system's resolvers.
+        #[arg(long)]
+        nameserver: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -330,6 +340,49 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         )?;
                     }
                 }
+                Ok(ExitCode::SUCCESS)
+            }
+            KeysCommand::Fetch { case, nameserver } => {
+                let mut c = Case::open(&case.case)?;
+                let ns = nameserver
+                    .map(|n| {
+                        n.parse::<std::net::SocketAddr>()
+                            .or_else(|_| {
+                                n.parse::<std::net::IpAddr>()
+                                    .map(|ip| std::net::SocketAddr::new(ip, 53))
+                            })
+                            .with_context(|| format!("--nameserver {n:?} is not an address"))
+                    })
+                    .transpose()?;
+                let pairs: Vec<(String, String)> = c
+                    .missing_keys()?
+                    .into_iter()
+                    .map(|(d, s, _)| (d, s))
+                    .collect();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64);
+                let found = tamis_keys::dns::fetch(&pairs, ns, now).map_err(anyhow::Error::msg)?;
+                let mut records = Vec::new();
+                for ((d, s), f) in pairs.iter().zip(found) {
+                    match f {
+                        tamis_keys::dns::Fetched::Found(r) => {
+                            println!("{s}._domainkey.{d}: found");
+                            records.extend(r);
+                        }
+                        tamis_keys::dns::Fetched::NotFound => {
+                            println!("{s}._domainkey.{d}: not published")
+                        }
+                        tamis_keys::dns::Fetched::Failed(e) => {
+                            println!("{s}._domainkey.{d}: lookup failed: {e}")
+                        }
+                    }
+                }
+                let added = c.import_keys(&records)?;
+                if added > 0 {
+                    c.verify(true, &mut |_, _| {})?;
+                }
+                println!("{added} new key records");
                 Ok(ExitCode::SUCCESS)
             }
             KeysCommand::Missing { case } => {
