@@ -10,7 +10,7 @@
 //! GB/s.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
@@ -149,13 +149,45 @@ pub fn frame(bytes: &[u8]) -> Vec<u8> {
     lz4_flex::compress_prepend_size(bytes)
 }
 
+thread_local! {
+    /// Open packs, per thread: verification reads thousands of messages a
+    /// second, and an open per message would cost more than its check.
+    /// Tagged with the generation they were opened in.
+    static OPEN: std::cell::RefCell<(u64, Vec<(PathBuf, File)>)> = const { std::cell::RefCell::new((0, Vec::new())) };
+}
+
+/// Bumped whenever a case is opened: handles opened before are dropped, so
+/// a case deleted and made again at the same path is never read through a
+/// stale handle.
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+pub fn forget_open_packs() {
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// Read one stored message back.
 pub fn read(dir: &Path, r: BlobRef) -> Result<Vec<u8>, CaseError> {
-    let mut f = File::open(pack_path(dir, r.pack))?;
-    f.seek(SeekFrom::Start(r.offset))?;
+    use std::os::unix::fs::FileExt;
+    let path = pack_path(dir, r.pack);
     let mut frame =
         vec![0; usize::try_from(r.len).map_err(|_| CaseError::Corrupt("blob length".into()))?];
-    f.read_exact(&mut frame)?;
+    OPEN.with(|cell| -> Result<(), CaseError> {
+        let mut cell = cell.borrow_mut();
+        let generation = GENERATION.load(std::sync::atomic::Ordering::SeqCst);
+        if cell.0 != generation {
+            *cell = (generation, Vec::new());
+        }
+        let open = &mut cell.1;
+        let i = match open.iter().position(|(p, _)| *p == path) {
+            Some(i) => i,
+            None => {
+                open.push((path.clone(), File::open(&path)?));
+                open.len() - 1
+            }
+        };
+        open[i].1.read_exact_at(&mut frame, r.offset)?;
+        Ok(())
+    })?;
     lz4_flex::decompress_size_prepended(&frame)
         .map_err(|e| CaseError::Corrupt(format!("stored message: {e}")))
 }

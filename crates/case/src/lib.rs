@@ -74,6 +74,7 @@ impl Case {
     }
 
     fn open_catalog(dir: &Path, flags: OpenFlags) -> Result<Case> {
+        blobs::forget_open_packs();
         let mut conn = Connection::open_with_flags(dir.join(CATALOG), flags)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;

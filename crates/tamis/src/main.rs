@@ -694,6 +694,13 @@ fn explain(
             r.result.name()
         )?;
         writeln!(out, "    signed fields (h=): {}", s.headers.join(":"))?;
+        if !r.unsigned_displayed.is_empty() {
+            writeln!(
+                out,
+                "    shown but NOT signed: {}",
+                r.unsigned_displayed.join(", ")
+            )?;
+        }
         match &r.key {
             Some(KeyStatus::Found {
                 bits,

@@ -109,6 +109,10 @@ pub struct SignatureReport {
     pub header: Option<HeaderCheck>,
     /// Bytes of canonical body after what `l=` signs.
     pub unsigned_body_bytes: Option<u64>,
+    /// Displayed header fields (From, Subject, To, Cc, Date, Reply-To,
+    /// Sender) the reader sees that this signature does not cover: absent
+    /// from `h=`, or a copy above the one it signs.
+    pub unsigned_displayed: Vec<String>,
     pub result: Outcome,
 }
 
@@ -146,6 +150,7 @@ fn verify_one(
         body_hash_matches: None,
         header: None,
         unsigned_body_bytes: None,
+        unsigned_displayed: Vec::new(),
         result: Outcome::Permerror,
     };
     let sig = match signature::parse(field.value()) {
@@ -166,6 +171,21 @@ fn verify_one(
         report.unsigned_body_bytes = Some(total.saturating_sub(l));
         if l > total {
             report.body_hash_matches = Some(false);
+        }
+    }
+    for name in ["From", "Subject", "To", "Cc", "Date", "Reply-To", "Sender"] {
+        let present = msg.all(name).count();
+        let signed = sig
+            .headers
+            .iter()
+            .filter(|h| h.eq_ignore_ascii_case(name))
+            .count();
+        if present > signed {
+            report.unsigned_displayed.push(if signed == 0 {
+                format!("{name} (not in h=)")
+            } else {
+                format!("{name} ({present} present, {signed} signed)")
+            });
         }
     }
     let data = signed_data(msg, field, &sig);
