@@ -27,7 +27,7 @@ use serde::Serialize;
 
 pub use headers::{Attachment, Headers};
 pub use ingest::{IngestOptions, IngestReport, Progress};
-pub use verification::{KeyArchive, Signer, VerifyReport, occurrence_verdict};
+pub use verification::{Signer, VerifyReport, occurrence_verdict};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {

@@ -10,41 +10,10 @@ use rayon::prelude::*;
 use rusqlite::params;
 use serde::Serialize;
 use tamis_keys::KeyRecord;
-use tamis_verify::{AssessOptions, Assessment, KeyLookup, KeyStatus, Lookup, Verdict, assess};
+use tamis_verify::{AssessOptions, Assessment, KeyStatus, Verdict, assess};
 
 use crate::blobs::BlobRef;
 use crate::{Case, Result, load_checked};
-
-/// The case's key archive, in memory for lookups.
-#[derive(Default)]
-pub struct KeyArchive {
-    by_name: HashMap<(String, String), Vec<KeyRecord>>,
-}
-
-impl KeyArchive {
-    pub fn new(records: Vec<KeyRecord>) -> Self {
-        let mut by_name: HashMap<(String, String), Vec<KeyRecord>> = HashMap::new();
-        for r in records {
-            by_name
-                .entry((r.domain.clone(), r.selector.clone()))
-                .or_default()
-                .push(r);
-        }
-        KeyArchive { by_name }
-    }
-}
-
-impl KeyLookup for KeyArchive {
-    fn lookup(&self, domain: &str, selector: &str) -> Lookup {
-        match self
-            .by_name
-            .get(&(domain.to_ascii_lowercase(), selector.to_ascii_lowercase()))
-        {
-            Some(r) if !r.is_empty() => Lookup::Found(r.clone()),
-            _ => Lookup::NotFound,
-        }
-    }
-}
 
 #[derive(Debug, Default, Serialize)]
 pub struct VerifyReport {
@@ -156,7 +125,7 @@ impl Case {
         all: bool,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<VerifyReport> {
-        let archive = KeyArchive::new(self.keys()?);
+        let archive = tamis_keys::Archive::new(self.keys()?);
         let opts = AssessOptions {
             dump_seen: self.dump_seen()?,
         };

@@ -77,6 +77,34 @@ pub fn utc_day(t: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// An archive of key records in memory, by name, for lookups.
+#[derive(Debug, Default)]
+pub struct Archive {
+    by_name: std::collections::HashMap<(String, String), Vec<KeyRecord>>,
+}
+
+impl Archive {
+    pub fn new(records: impl IntoIterator<Item = KeyRecord>) -> Self {
+        let mut by_name: std::collections::HashMap<(String, String), Vec<KeyRecord>> =
+            Default::default();
+        for r in records {
+            by_name
+                .entry((r.domain.clone(), r.selector.clone()))
+                .or_default()
+                .push(r);
+        }
+        Archive { by_name }
+    }
+
+    /// Every record published at `<selector>._domainkey.<domain>`
+    /// (case-insensitive, as DNS is).
+    pub fn find(&self, domain: &str, selector: &str) -> &[KeyRecord] {
+        self.by_name
+            .get(&(domain.to_ascii_lowercase(), selector.to_ascii_lowercase()))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
 /// Parse a time as the import formats write it: Unix seconds, an RFC 3339
 /// timestamp, or a plain date (`2016-08-16`, taken as 00:00 UTC).
 pub fn parse_time(s: &str) -> Option<i64> {

@@ -601,7 +601,7 @@ fn check(
         records.extend(c.keys()?);
         dump_seen = c.dump_seen()?;
     }
-    let archive = tamis_case::KeyArchive::new(records);
+    let archive = tamis_keys::Archive::new(records);
     let reader = tamis_read::Reader::default();
     let mut out = io::stdout().lock();
     let mut any = false;

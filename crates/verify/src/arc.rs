@@ -300,24 +300,6 @@ fn check_ams(
             "the body hash does not match: the body changed after this intermediary signed".into(),
         );
     }
-    let mut data = Vec::new();
-    let mut used: Vec<usize> = Vec::new();
-    for name in &h {
-        let pick = msg
-            .fields
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(i, f)| f.is(name) && !used.contains(i) && !std::ptr::eq(*f, field));
-        if let Some((i, f)) = pick {
-            used.push(i);
-            canon::header(hc, f.raw, &mut data);
-        }
-    }
-    let own = without_b_value(field.raw);
-    canon::header(hc, &own, &mut data);
-    while matches!(data.last(), Some(b'\r') | Some(b'\n')) {
-        data.pop();
-    }
+    let data = crate::signed_fields(msg, field, &h, hc);
     check_signature(tags, &data, keys)
 }

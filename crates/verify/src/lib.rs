@@ -36,6 +36,15 @@ pub trait KeyLookup {
     fn lookup(&self, domain: &str, selector: &str) -> Lookup;
 }
 
+impl KeyLookup for tamis_keys::Archive {
+    fn lookup(&self, domain: &str, selector: &str) -> Lookup {
+        match self.find(domain, selector) {
+            [] => Lookup::NotFound,
+            found => Lookup::Found(found.to_vec()),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Lookup {
     /// Every record known for the name (one selector may have held several
@@ -320,25 +329,32 @@ fn check_with(
 /// the bottom up (RFC 6376 5.4.2), then the signature field itself with its
 /// `b=` value removed and no final line end.
 pub fn signed_data(msg: &Message<'_>, field: &Field<'_>, sig: &Signature) -> Vec<u8> {
+    signed_fields(msg, field, &sig.headers, sig.header_canon)
+}
+
+/// [`signed_data`] for any signature field (DKIM or ARC-Message-Signature).
+pub fn signed_fields<S: AsRef<str>>(
+    msg: &Message<'_>,
+    field: &Field<'_>,
+    names: &[S],
+    c: canon::Canon,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     let mut used: Vec<usize> = Vec::new();
-    for name in &sig.headers {
-        let pick = msg
-            .fields
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(i, f)| f.is(name) && !used.contains(i) && !std::ptr::eq(*f, field));
+    for name in names {
+        let pick =
+            msg.fields.iter().enumerate().rev().find(|(i, f)| {
+                f.is(name.as_ref()) && !used.contains(i) && !std::ptr::eq(*f, field)
+            });
         if let Some((i, f)) = pick {
             used.push(i);
-            canon::header(sig.header_canon, f.raw, &mut out);
+            canon::header(c, f.raw, &mut out);
         }
     }
     let own = signature::without_b_value(field.raw);
-    let start = out.len();
-    canon::header(sig.header_canon, &own, &mut out);
+    canon::header(c, &own, &mut out);
     // The signature field is hashed without its trailing CRLF.
-    while out.len() > start && matches!(out.last(), Some(b'\n') | Some(b'\r')) {
+    while matches!(out.last(), Some(b'\n') | Some(b'\r')) {
         out.pop();
     }
     out

@@ -4,26 +4,8 @@
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tamis_keys::{KeyRecord, parse_jsonl};
-use tamis_verify::{AssessOptions, KeyLookup, Lookup, Verdict, assess};
-
-struct Archive(Vec<KeyRecord>);
-
-impl KeyLookup for Archive {
-    fn lookup(&self, d: &str, s: &str) -> Lookup {
-        let found: Vec<KeyRecord> = self
-            .0
-            .iter()
-            .filter(|r| r.domain == d && r.selector == s)
-            .cloned()
-            .collect();
-        if found.is_empty() {
-            Lookup::NotFound
-        } else {
-            Lookup::Found(found)
-        }
-    }
-}
+use tamis_keys::parse_jsonl;
+use tamis_verify::{AssessOptions, Verdict, assess};
 
 /// Positions of letters and digits in `range` of `bytes`: changing one of
 /// them changes the canonical form under either canonicalisation.
@@ -43,11 +25,10 @@ fn changed_signed_bytes_are_never_authentic() {
         flat: true,
     })
     .unwrap();
-    let keys = Archive(
+    let keys = tamis_keys::Archive::new(
         parse_jsonl(&std::fs::read_to_string(dir.path().join("keys/dkim-keys.jsonl")).unwrap())
             .into_iter()
-            .map(Result::unwrap)
-            .collect(),
+            .map(Result::unwrap),
     );
     let mut rng = StdRng::seed_from_u64(42);
     let mut tried = 0;

@@ -5,40 +5,20 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use tamis_keys::{KeyRecord, parse_jsonl};
+use tamis_keys::parse_jsonl;
 use tamis_read::{Event, Reader, plan};
 use tamis_verify::verdict::occurrence_verdict;
 use tamis_verify::{
-    AssessOptions, HeaderCheck, KeyLookup, KeyStatus, Lookup, Options, Outcome, Verdict, assess,
-    verify_dkim,
+    AssessOptions, HeaderCheck, KeyStatus, Options, Outcome, Verdict, assess, verify_dkim,
 };
-
-struct Archive(Vec<KeyRecord>);
-
-impl KeyLookup for Archive {
-    fn lookup(&self, domain: &str, selector: &str) -> Lookup {
-        let found: Vec<KeyRecord> = self
-            .0
-            .iter()
-            .filter(|r| r.domain == domain && r.selector == selector)
-            .cloned()
-            .collect();
-        if found.is_empty() {
-            Lookup::NotFound
-        } else {
-            Lookup::Found(found)
-        }
-    }
-}
 
 #[test]
 fn each_class_shows_the_facts_it_claims() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/sample-leak");
-    let keys = Archive(
+    let keys = tamis_keys::Archive::new(
         parse_jsonl(&std::fs::read_to_string(root.join("keys/dkim-keys.jsonl")).unwrap())
             .into_iter()
-            .map(Result::unwrap)
-            .collect(),
+            .map(Result::unwrap),
     );
     let mut bytes_of: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let (units, _) = plan(&[root.join("dump")]);
@@ -93,11 +73,10 @@ fn each_class_shows_the_facts_it_claims() {
 #[test]
 fn no_fake_called_authentic_no_genuine_called_fake() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/sample-leak");
-    let keys = Archive(
+    let keys = tamis_keys::Archive::new(
         parse_jsonl(&std::fs::read_to_string(root.join("keys/dkim-keys.jsonl")).unwrap())
             .into_iter()
-            .map(Result::unwrap)
-            .collect(),
+            .map(Result::unwrap),
     );
     let mut copies: BTreeMap<String, (Vec<u8>, Option<String>)> = BTreeMap::new();
     let (units, _) = plan(&[root.join("dump")]);
