@@ -141,19 +141,20 @@ fn mbox_requote_variants(raw: &[u8]) -> Vec<(usize, Vec<u8>)> {
 }
 
 pub fn has_bare_lf(raw: &[u8]) -> bool {
-    raw.iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'\n' && (i == 0 || raw[i - 1] != b'\r'))
+    memchr::memchr_iter(b'\n', raw).any(|i| i == 0 || raw[i - 1] != b'\r')
 }
 
 pub fn crlf(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + raw.len() / 16);
-    for (i, &b) in raw.iter().enumerate() {
-        if b == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
+    let mut last = 0;
+    for i in memchr::memchr_iter(b'\n', raw) {
+        out.extend_from_slice(&raw[last..i]);
+        if i == 0 || raw[i - 1] != b'\r' {
             out.push(b'\r');
         }
-        out.push(b);
+        last = i;
     }
+    out.extend_from_slice(&raw[last..]);
     out
 }
 
