@@ -167,6 +167,14 @@ impl Case {
             errors: one("SELECT COUNT(*) FROM problems WHERE severity = 'error'")?,
             warnings: one("SELECT COUNT(*) FROM problems WHERE severity = 'warning'")?,
             problems_by_kind,
+            verdicts: {
+                let mut st = self.conn.prepare(
+                    "SELECT verdict, COUNT(*) FROM verdicts GROUP BY verdict ORDER BY verdict",
+                )?;
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<_, _>>()?
+            },
+            keys: one("SELECT COUNT(*) FROM keys")?,
         })
     }
 
@@ -350,6 +358,9 @@ pub struct Status {
     pub errors: i64,
     pub warnings: i64,
     pub problems_by_kind: Vec<(String, i64)>,
+    /// Distinct messages per verdict (per-copy verdicts are in export).
+    pub verdicts: Vec<(String, i64)>,
+    pub keys: i64,
 }
 
 #[derive(Debug, Serialize)]

@@ -432,6 +432,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )?;
             writeln!(
                 out,
+                "verdicts    {} messages verified, {} keys in the archive",
+                s.verdicts.iter().map(|(_, n)| n).sum::<i64>(),
+                s.keys
+            )?;
+            for (v, n) in &s.verdicts {
+                writeln!(out, "  {v:<22}{n}")?;
+            }
+            writeln!(
+                out,
                 "problems    {} errors, {} warnings",
                 s.errors, s.warnings
             )?;
