@@ -14,7 +14,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use crate::hashing::{Budget, Hashing, MultiFile, is_budget_error, sha256};
-use crate::maildir::folder_and_flags;
 use crate::mbox::{self, Style};
 use crate::sniff::{Kind, SNIFF_LEN, sniff};
 use crate::walk::Unit;
@@ -251,18 +250,13 @@ impl Cx<'_> {
         // The whole node is the message: its occurrence is its custody
         // record (same path, same SHA-256), so no separate one is made.
         let (digest, _) = reader.finish_here();
-        let (folder, flags) = folder_and_flags(prov.as_str());
-        self.emit(Event::Message(Occurrence {
-            provenance: prov.clone(),
+        self.emit(Event::Message(Occurrence::new(
+            prov.clone(),
             bytes,
-            sha256: digest,
-            format: Format::File,
-            range: None,
-            mtime: meta.mtime.clone(),
-            folder,
-            flags,
-            reader_note: None,
-        }));
+            digest,
+            Format::File,
+            meta.mtime.clone(),
+        )));
     }
 
     /// After a problem was reported for a node, still record what it was.
@@ -302,17 +296,16 @@ impl Cx<'_> {
                 Some("emlx byte count does not match; kept everything after it".to_string()),
             ),
         };
-        let (folder, flags) = folder_and_flags(prov.as_str());
         self.emit(Event::Message(Occurrence {
-            provenance: prov.clone(),
-            sha256: sha256(message),
-            bytes: message.to_vec(),
-            format: Format::Emlx,
             range: Some(((nl + 1) as u64, message.len() as u64)),
-            mtime: meta.mtime.clone(),
-            folder,
-            flags,
             reader_note: note,
+            ..Occurrence::new(
+                prov.clone(),
+                message.to_vec(),
+                sha256(message),
+                Format::Emlx,
+                meta.mtime.clone(),
+            )
         }));
     }
 
@@ -366,16 +359,17 @@ impl Cx<'_> {
                         "Content-Length kept a From line inside the body (mboxcl2)".to_string(),
                     );
                 }
+                let digest = sha256(&e.bytes);
                 self.emit(Event::Message(Occurrence {
-                    provenance: prov.entry(e.index),
-                    sha256: sha256(&e.bytes),
-                    bytes: e.bytes,
-                    format,
                     range: Some((e.offset, e.raw_len)),
-                    mtime: meta.mtime.clone(),
-                    folder: None,
-                    flags: None,
                     reader_note: (!notes.is_empty()).then(|| notes.join("; ")),
+                    ..Occurrence::new(
+                        prov.entry(e.index),
+                        e.bytes,
+                        digest,
+                        format,
+                        meta.mtime.clone(),
+                    )
                 }));
             }
             Err(t) => self.problem(
@@ -814,18 +808,13 @@ impl Cx<'_> {
                         Ok((inner, bytes)) => {
                             let child = prov.member(&inner);
                             let folder = inner.rsplit_once('/').map(|(f, _)| f.to_string());
+                            let digest = sha256(&bytes);
                             self.emit(Event::Message(Occurrence {
-                                provenance: child,
-                                sha256: sha256(&bytes),
-                                bytes,
-                                format: Format::Pst,
-                                range: None,
-                                mtime: None,
                                 folder,
-                                flags: None,
                                 reader_note: Some(
                                     "converted from Outlook pst by readpst".to_string(),
                                 ),
+                                ..Occurrence::new(child, bytes, digest, Format::Pst, None)
                             }));
                         }
                         Err((inner, e)) => {
@@ -854,19 +843,18 @@ impl Cx<'_> {
         let named_msg = prov.file_name().to_ascii_lowercase().ends_with(".msg");
         match converted {
             Ok(Ok(message)) => {
-                let (folder, flags) = folder_and_flags(prov.as_str());
+                let digest = sha256(&message);
                 self.emit(Event::Message(Occurrence {
-                    provenance: prov.clone(),
-                    sha256: sha256(&message),
-                    bytes: message,
-                    format: Format::Msg,
-                    range: None,
-                    mtime: meta.mtime.clone(),
-                    folder,
-                    flags,
                     reader_note: Some(
                         "converted from Outlook msg; transport headers kept".to_string(),
                     ),
+                    ..Occurrence::new(
+                        prov.clone(),
+                        message,
+                        digest,
+                        Format::Msg,
+                        meta.mtime.clone(),
+                    )
                 }))
             }
             // Other OLE files (.doc, .xls) are documents, not mail: custody only.

@@ -129,6 +129,31 @@ pub struct Occurrence {
     pub reader_note: Option<String>,
 }
 
+impl Occurrence {
+    /// A message found at `provenance`, its Maildir folder and flags read
+    /// from the path; range and reader note to be set where there are any.
+    pub fn new(
+        provenance: Provenance,
+        bytes: Vec<u8>,
+        sha256: [u8; 32],
+        format: Format,
+        mtime: Option<String>,
+    ) -> Self {
+        let (folder, flags) = maildir::folder_and_flags(provenance.as_str());
+        Occurrence {
+            provenance,
+            bytes,
+            sha256,
+            format,
+            range: None,
+            mtime,
+            folder,
+            flags,
+            reader_note: None,
+        }
+    }
+}
+
 /// The chain-of-custody record of one file or archive member. A file or
 /// member that is exactly one message has none: its [`Occurrence`] (same
 /// path, SHA-256 of the same bytes) is its record.
