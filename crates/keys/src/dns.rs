@@ -22,10 +22,12 @@ pub enum Fetched {
 
 /// Look up `selector._domainkey.domain` TXT for each pair. `nameserver`
 /// (an address, port 53 unless given) replaces the system's resolvers.
+/// Records found are dated `now` and carry `source` (where and when).
 pub fn fetch(
     pairs: &[(String, String)],
     nameserver: Option<SocketAddr>,
     now: i64,
+    source: &str,
 ) -> Result<Vec<Fetched>, String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -47,11 +49,6 @@ pub fn fetch(
     let resolver = rt
         .block_on(async { builder.build() })
         .map_err(|e| format!("cannot build the DNS client: {e}"))?;
-    let source = format!(
-        "DNS lookup on {}{}",
-        &crate::utc_day(now),
-        nameserver.map(|n| format!(" via {n}")).unwrap_or_default()
-    );
     let mut out = Vec::with_capacity(pairs.len());
     for (domain, selector) in pairs {
         let name = format!("{selector}._domainkey.{domain}.");
@@ -77,7 +74,7 @@ pub fn fetch(
                         let mut k = KeyRecord::new(domain, selector, &text);
                         k.first_seen = Some(now);
                         k.last_seen = Some(now);
-                        k.source = Some(source.clone());
+                        k.source = Some(source.to_string());
                         k
                     })
                     .collect();

@@ -73,7 +73,13 @@ fn fetches_published_keys_and_says_which_are_not() {
         ("example.org".to_string(), "s1".to_string()),
         ("example.org".to_string(), "gone".to_string()),
     ];
-    let got = fetch(&pairs, Some(addr), 1_700_000_000).unwrap();
+    let got = fetch(
+        &pairs,
+        Some(addr),
+        1_700_000_000,
+        "DNS lookup on 2023-11-14",
+    )
+    .unwrap();
     stop.store(true, Ordering::SeqCst);
     server.join().unwrap();
     match &got[0] {

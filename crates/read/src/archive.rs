@@ -284,11 +284,14 @@ impl Cx<'_> {
         };
         let (digest, size) = reader.finish_here();
         self.custody(prov, meta, Kind::Emlx, digest, size);
-        let nl = bytes.iter().position(|b| *b == b'\n').unwrap_or(0);
+        let nl = bytes
+            .iter()
+            .position(|b| *b == b'\n')
+            .unwrap_or(bytes.len());
         let count: Option<usize> = std::str::from_utf8(&bytes[..nl])
             .ok()
             .and_then(|s| s.trim().parse().ok());
-        let body = &bytes[nl + 1..];
+        let body = bytes.get(nl + 1..).unwrap_or_default();
         let (message, note) = match count {
             Some(n) if n <= body.len() => (&body[..n], None),
             _ => (

@@ -30,7 +30,6 @@ mod walk;
 use std::path::PathBuf;
 
 pub use error::{Problem, ProblemKind, Severity};
-pub use maildir::decode_modified_utf7;
 pub use provenance::Provenance;
 pub use sniff::Kind;
 pub use walk::{Unit, plan};

@@ -45,11 +45,6 @@ impl Provenance {
         let tail = self.0.rsplit('!').next().unwrap_or(&self.0);
         tail.rsplit('/').next().unwrap_or(tail)
     }
-
-    /// How many containers deep this path is (`a.zip!b.zip!c` is 2).
-    pub fn depth(&self) -> usize {
-        self.0.matches('!').count()
-    }
 }
 
 impl fmt::Display for Provenance {
@@ -73,7 +68,6 @@ mod tests {
         let zip = Provenance::file("archives/export.zip");
         let nested = zip.member("old/inner.zip").member("x.eml");
         assert_eq!(nested.as_str(), "archives/export.zip!old/inner.zip!x.eml");
-        assert_eq!(nested.depth(), 2);
         assert_eq!(nested.file_name(), "x.eml");
         let mbox = zip.member("a/box.mbox").entry(3);
         assert_eq!(mbox.to_string(), "archives/export.zip!a/box.mbox#3");

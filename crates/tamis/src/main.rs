@@ -362,7 +362,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs() as i64);
-                let found = tamis_keys::dns::fetch(&pairs, ns, now).map_err(anyhow::Error::msg)?;
+                let source = format!(
+                    "DNS lookup on {}{}",
+                    day(Some(now)),
+                    ns.map(|n| format!(" via {n}")).unwrap_or_default()
+                );
+                let found =
+                    tamis_keys::dns::fetch(&pairs, ns, now, &source).map_err(anyhow::Error::msg)?;
                 let mut records = Vec::new();
                 for ((d, s), f) in pairs.iter().zip(found) {
                     match f {
