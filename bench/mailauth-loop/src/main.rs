@@ -4,6 +4,10 @@
 //! Prints `messages passed seconds`.
 //!
 //!     mailauth-loop KEYS.jsonl THREADS DIR...
+//!
+//! With `--tamis` first, the same loop runs tamis's own verifier
+//! (`tamis_verify::assess`: every fact, repairs, verdict) instead, so the
+//! verifiers can be compared apart from the case's reads and writes.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -41,7 +45,11 @@ impl ResolverCache<Box<str>, Txt> for Keys {
 }
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().collect();
+    let tamis = args.get(1).is_some_and(|a| a == "--tamis");
+    if tamis {
+        args.remove(1);
+    }
     let (keys_file, threads, dirs) = match args.as_slice() {
         [_, k, t, dirs @ ..] if !dirs.is_empty() => (k, t.parse::<usize>()?, dirs),
         _ => anyhow::bail!("usage: mailauth-loop KEYS.jsonl THREADS DIR..."),
@@ -64,6 +72,11 @@ fn main() -> Result<()> {
         }
     }
     let keys = Arc::new(Keys(map));
+    let archive = Arc::new(tamis_keys::Archive::new(
+        tamis_keys::parse_jsonl(&std::fs::read_to_string(keys_file)?)
+            .into_iter()
+            .flatten(),
+    ));
     let mut files = Vec::new();
     for d in dirs {
         for e in walkdir::WalkDir::new(d) {
@@ -79,8 +92,13 @@ fn main() -> Result<()> {
     let start = Instant::now();
     let handles: Vec<_> = (0..threads)
         .map(|_| {
-            let (files, next, passed, keys) =
-                (files.clone(), next.clone(), passed.clone(), keys.clone());
+            let (files, next, passed, keys, archive) = (
+                files.clone(),
+                next.clone(),
+                passed.clone(),
+                keys.clone(),
+                archive.clone(),
+            );
             std::thread::spawn(move || -> Result<()> {
                 let rt = tokio::runtime::Builder::new_current_thread().build()?;
                 let auth = MessageAuthenticator::new_cloudflare()?;
@@ -89,6 +107,13 @@ fn main() -> Result<()> {
                     let Some(raw) = files.get(i) else {
                         return Ok(());
                     };
+                    if tamis {
+                        let a = tamis_verify::assess(raw, archive.as_ref(), Default::default());
+                        if a.verdict == tamis_verify::Verdict::Authentic {
+                            passed.fetch_add(1, Ordering::Relaxed);
+                        }
+                        continue;
+                    }
                     let Some(msg) = AuthenticatedMessage::parse(raw) else {
                         continue;
                     };

@@ -153,7 +153,17 @@ thread_local! {
     /// Open packs, per thread: verification reads thousands of messages a
     /// second, and an open per message would cost more than its check.
     /// Tagged with the generation they were opened in.
-    static OPEN: std::cell::RefCell<(u64, Vec<(PathBuf, File)>)> = const { std::cell::RefCell::new((0, Vec::new())) };
+    static OPEN: std::cell::RefCell<Reader> = const {
+        std::cell::RefCell::new(Reader { generation: 0, files: Vec::new(), frame: Vec::new() })
+    };
+}
+
+struct Reader {
+    generation: u64,
+    files: Vec<(PathBuf, File)>,
+    /// The compressed frame, reused: a fresh zeroed buffer per message cost
+    /// more in page faults than the decompression.
+    frame: Vec<u8>,
 }
 
 /// Bumped whenever a case is opened: handles opened before are dropped, so
@@ -169,25 +179,29 @@ pub fn forget_open_packs() {
 pub fn read(dir: &Path, r: BlobRef) -> Result<Vec<u8>, CaseError> {
     use std::os::unix::fs::FileExt;
     let path = pack_path(dir, r.pack);
-    let mut frame =
-        vec![0; usize::try_from(r.len).map_err(|_| CaseError::Corrupt("blob length".into()))?];
-    OPEN.with(|cell| -> Result<(), CaseError> {
+    let len = usize::try_from(r.len).map_err(|_| CaseError::Corrupt("blob length".into()))?;
+    OPEN.with(|cell| -> Result<Vec<u8>, CaseError> {
         let mut cell = cell.borrow_mut();
         let generation = GENERATION.load(std::sync::atomic::Ordering::SeqCst);
-        if cell.0 != generation {
-            *cell = (generation, Vec::new());
+        if cell.generation != generation {
+            cell.generation = generation;
+            cell.files.clear();
         }
-        let open = &mut cell.1;
-        let i = match open.iter().position(|(p, _)| *p == path) {
+        let i = match cell.files.iter().position(|(p, _)| *p == path) {
             Some(i) => i,
             None => {
-                open.push((path.clone(), File::open(&path)?));
-                open.len() - 1
+                cell.files.push((path.clone(), File::open(&path)?));
+                cell.files.len() - 1
             }
         };
-        open[i].1.read_exact_at(&mut frame, r.offset)?;
-        Ok(())
-    })?;
-    lz4_flex::decompress_size_prepended(&frame)
-        .map_err(|e| CaseError::Corrupt(format!("stored message: {e}")))
+        let Reader { files, frame, .. } = &mut *cell;
+        frame.resize(len, 0);
+        files[i].1.read_exact_at(frame, r.offset)?;
+        let bytes = lz4_flex::decompress_size_prepended(frame)
+            .map_err(|e| CaseError::Corrupt(format!("stored message: {e}")));
+        if frame.capacity() > 16 << 20 {
+            *frame = Vec::new();
+        }
+        bytes
+    })
 }

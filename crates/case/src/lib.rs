@@ -113,19 +113,13 @@ impl Case {
         let Some((pack, offset, len)) = r else {
             return Ok(None);
         };
-        let bytes = blobs::read(
-            &self.blob_dir(),
-            blobs::BlobRef {
-                pack,
-                offset: offset as u64,
-                len: len as u64,
-            },
-        )?;
-        if hex::encode(sha2_digest(&bytes)) != sha256 {
-            return Err(CaseError::Corrupt(format!(
-                "stored message {sha256} does not match its hash"
-            )));
-        }
+        let blob = blobs::BlobRef {
+            pack,
+            offset: offset as u64,
+            len: len as u64,
+        };
+        let bytes = blobs::read(&self.blob_dir(), blob)?;
+        check_hash(sha256, &bytes)?;
         Ok(Some(bytes))
     }
 
@@ -325,21 +319,16 @@ impl Case {
     }
 }
 
-/// Read a stored message and check it still is what its hash says: every
-/// verdict rests on these bytes.
-fn load_checked(blob_dir: &Path, sha256: &str, blob: blobs::BlobRef) -> Result<Vec<u8>> {
-    let bytes = blobs::read(blob_dir, blob)?;
-    if hex::encode(sha2_digest(&bytes)) != sha256 {
+/// Check a stored message still is what its hash says: every verdict rests
+/// on these bytes.
+fn check_hash(sha256: &str, bytes: &[u8]) -> Result<()> {
+    use sha2::Digest;
+    if hex::encode(sha2::Sha256::digest(bytes)) != sha256 {
         return Err(CaseError::Corrupt(format!(
             "stored message {sha256} does not match its hash"
         )));
     }
-    Ok(bytes)
-}
-
-fn sha2_digest(bytes: &[u8]) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).into()
+    Ok(())
 }
 
 #[derive(Debug, Serialize)]
