@@ -14,6 +14,7 @@
 //! the catalog of an ingest that was not.
 
 mod blobs;
+mod examination;
 pub mod headers;
 mod ingest;
 pub mod report;
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
+pub use examination::{ExamineReport, FindingRow};
 pub use headers::{Attachment, Headers};
 pub use ingest::{IngestOptions, IngestReport, Progress};
 pub use verification::{Signer, VerifyReport, occurrence_verdict};
@@ -296,6 +298,10 @@ impl Case {
             "attachments",
             "occurrences",
             "problems",
+            "documents",
+            "examined",
+            "findings",
+            "verdicts",
         ] {
             let mut st = self.conn.prepare(&format!("SELECT * FROM {table}"))?;
             let n = st.column_count();
@@ -305,7 +311,13 @@ impl Case {
                 let mut line = format!("{table}:");
                 for (i, name) in names.iter().enumerate().take(n) {
                     // Where a message landed in a pack depends on timing.
-                    if table == "messages" && matches!(name.as_str(), "pack" | "pack_offset") {
+                    if matches!(table, "messages" | "documents")
+                        && matches!(name.as_str(), "pack" | "pack_offset")
+                    {
+                        continue;
+                    }
+                    // Finding ids follow the order work finished in.
+                    if table == "findings" && name == "id" {
                         continue;
                     }
                     let v: rusqlite::types::Value = r.get(i)?;

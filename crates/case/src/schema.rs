@@ -131,6 +131,46 @@ const MIGRATIONS: &[&str] = &[
         value  TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 3: forensics — attachments stored as documents, findings, and the
+    // verdict split into what the signatures say and what is shown.
+    r#"
+    -- One row per distinct attachment (by SHA-256 of its decoded bytes),
+    -- stored in the packs like messages.
+    CREATE TABLE documents (
+        sha256       TEXT PRIMARY KEY,
+        size         INTEGER NOT NULL,
+        kind         TEXT NOT NULL,
+        pack         INTEGER NOT NULL,
+        pack_offset  INTEGER NOT NULL,
+        stored_len   INTEGER NOT NULL,
+        meta         TEXT,
+        error        TEXT
+    );
+    ALTER TABLE attachments ADD COLUMN document TEXT;
+    -- Messages whose attachments and own headers have been examined.
+    CREATE TABLE examined (
+        message  TEXT PRIMARY KEY
+    ) WITHOUT ROWID;
+    -- Findings. `scope` 'message': a function of one message and its
+    -- documents, written once with its `examined` row; 'case': rests on
+    -- the whole dump, deleted and recomputed by every examination (so ids
+    -- are reassigned in a fixed order, never relied on across runs).
+    CREATE TABLE findings (
+        id           INTEGER PRIMARY KEY,
+        scope        TEXT NOT NULL,
+        message      TEXT,
+        attachment   TEXT,
+        kind         TEXT NOT NULL,
+        severity     TEXT NOT NULL,
+        explanation  TEXT NOT NULL,
+        data         TEXT NOT NULL
+    );
+    CREATE INDEX findings_message ON findings(message);
+    -- What the signatures alone say; `verdict` is what is shown, the same
+    -- unless findings made an unprovable message `forged`.
+    ALTER TABLE verdicts ADD COLUMN signature_verdict TEXT;
+    UPDATE verdicts SET signature_verdict = verdict;
+    "#,
 ];
 
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

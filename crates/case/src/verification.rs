@@ -234,6 +234,8 @@ impl Case {
             }
             Ok(())
         })?;
+        // Findings stand beside the new signature verdicts as before.
+        self.apply_findings()?;
         let mut st = self
             .conn
             .prepare("SELECT verdict, COUNT(*) FROM verdicts GROUP BY verdict ORDER BY verdict")?;
@@ -247,7 +249,7 @@ impl Case {
         let tx = self.conn.transaction()?;
         {
             let mut st = tx.prepare_cached(
-                "INSERT OR REPLACE INTO verdicts (message, verdict, reasons, evidence, signers) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR REPLACE INTO verdicts (message, verdict, signature_verdict, reasons, evidence, signers) VALUES (?1, ?2, ?2, ?3, ?4, ?5)",
             )?;
             for r in rows {
                 st.execute(params![

@@ -122,6 +122,29 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Forensic findings: header chains, attachment metadata, people,
+    /// document clusters, copies that share a Message-ID.
+    Findings {
+        #[command(flatten)]
+        case: CaseArg,
+        /// Only this kind (see `tamis findings --kinds`).
+        #[arg(long)]
+        kind: Option<String>,
+        /// List the finding kinds and what they mean.
+        #[arg(long)]
+        kinds: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Examine the messages not examined yet (ingest does this): extract
+    /// attachments, read their metadata, recompute the findings.
+    Examine {
+        #[command(flatten)]
+        case: CaseArg,
+    },
+    /// Internal: a document-metadata worker process (see forensics::isolate).
+    #[command(name = "__doc-worker", hide = true)]
+    DocWorker,
     /// One line per message occurrence.
     Export {
         #[command(flatten)]
@@ -236,7 +259,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .context("ingest")?;
             bar.finish_and_clear();
             import_keys(&mut c, &keys)?;
-            let verified = c.verify(false, &mut |_, _| {}).context("verifying")?;
+            c.verify(false, &mut |_, _| {}).context("verifying")?;
+            let examined = c
+                .examine(&document_pool()?, &mut |_, _| {})
+                .context("examining")?;
             let status = c.status()?;
             eprintln!(
                 "read {} files ({} already done), {} message copies, {} new messages; case holds {} messages in {} copies",
@@ -247,7 +273,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 status.messages,
                 status.occurrences
             );
-            eprintln!("verdicts: {}", counts(&verified.counts));
+            eprintln!("verdicts: {}", counts(&status.verdicts));
+            print_examined(&examined);
             if status.errors > 0 || status.warnings > 0 {
                 eprintln!("{} errors, {} warnings:", status.errors, status.warnings);
                 let problems = c.problems()?;
@@ -263,6 +290,54 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::DocWorker => {
+            tamis_forensics::isolate::serve()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Examine { case } => {
+            let mut c = Case::open(&case.case)?;
+            let examined = c.examine(&document_pool()?, &mut |_, _| {})?;
+            print_examined(&examined);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Findings {
+            case,
+            kind,
+            kinds,
+            json,
+        } => {
+            if kinds {
+                for (k, what) in tamis_forensics::KINDS {
+                    println!("{k:34} {what}");
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            if let Some(k) = &kind
+                && !tamis_forensics::KINDS.iter().any(|(n, _)| n == k)
+            {
+                eprintln!("tamis: no finding kind {k:?} (see `tamis findings --kinds`)");
+                return Ok(ExitCode::from(2));
+            }
+            let c = Case::open(&case.case)?;
+            let rows = c.findings(kind.as_deref())?;
+            let mut out = io::stdout().lock();
+            for f in &rows {
+                if json {
+                    serde_json::to_writer(&mut out, f)?;
+                    writeln!(out)?;
+                } else {
+                    writeln!(
+                        out,
+                        "{:7} {:32} {}\n        {}",
+                        f.severity,
+                        f.kind,
+                        f.source.as_deref().unwrap_or("(the whole case)"),
+                        f.explanation
+                    )?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Verify {
             case,
@@ -551,7 +626,7 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     bar
 }
 
-fn counts(c: &[(String, u64)]) -> String {
+fn counts<N: std::fmt::Display>(c: &[(String, N)]) -> String {
     if c.is_empty() {
         return "none".into();
     }
@@ -778,4 +853,24 @@ fn explain(
         }
     }
     Ok(())
+}
+
+/// Document metadata is read by this binary run as worker processes.
+fn document_pool() -> Result<tamis_forensics::isolate::Pool> {
+    let exe = std::env::current_exe().context("finding this program to run document workers")?;
+    Ok(tamis_forensics::isolate::Pool::new(
+        move || {
+            let mut c = std::process::Command::new(&exe);
+            c.arg("__doc-worker");
+            c
+        },
+        std::time::Duration::from_secs(30),
+    ))
+}
+
+fn print_examined(e: &tamis_case::ExamineReport) {
+    eprintln!(
+        "forensics: {} messages examined, {} new documents ({} unreadable), {} findings; {} unsigned messages forged by findings (`tamis findings`)",
+        e.messages, e.new_documents, e.unreadable_documents, e.findings, e.forged
+    );
 }

@@ -74,7 +74,8 @@ fn export_lists_every_labelled_copy_once_with_its_message_id() {
 }
 
 #[test]
-fn verdicts_never_call_a_fake_authentic_nor_a_genuine_copy_fake() {
+fn verdicts_never_call_a_fake_authentic_nor_a_genuine_copy_fake_and_doctored_documents_are_forged()
+{
     let leak = shared().join("sample-leak");
     let dir = tempfile::tempdir().unwrap();
     let case = dir.path().join("leak.case");
@@ -104,6 +105,10 @@ fn verdicts_never_call_a_fake_authentic_nor_a_genuine_copy_fake() {
     let labels = std::fs::read_to_string(leak.join("labels.jsonl")).unwrap();
     let mut sins = Vec::new();
     let (mut authentic, mut authentic_ok, mut transformed, mut transformed_ok) = (0, 0, 0, 0);
+    // Unsigned copies whose attachment was replaced by an outsider's
+    // document, saved after the message: the forensics must call them
+    // forged.
+    let mut doctored = Vec::new();
     for line in labels.lines() {
         let l: serde_json::Value = serde_json::from_str(line).unwrap();
         let want = l["expect"].as_str().unwrap();
@@ -113,6 +118,9 @@ fn verdicts_never_call_a_fake_authentic_nor_a_genuine_copy_fake() {
             || (!genuine && got.starts_with("authentic"))
         {
             sins.push(format!("{} ({want}) called {got}", l["path"]));
+        }
+        if l["class"] == "attachment_metadata" && got != "forged" {
+            doctored.push(format!("{} called {got}", l["path"]));
         }
         if want == "authentic" {
             authentic += 1;
@@ -124,6 +132,7 @@ fn verdicts_never_call_a_fake_authentic_nor_a_genuine_copy_fake() {
         }
     }
     assert!(sins.is_empty(), "{}", sins.join("\n"));
+    assert!(doctored.is_empty(), "{}", doctored.join("\n"));
     assert!(
         authentic_ok as f64 >= 0.999 * authentic as f64,
         "{authentic_ok}/{authentic} authentic"

@@ -1,0 +1,623 @@
+//! Forensics over a case: every attachment extracted and stored like a
+//! message, its metadata read by isolated workers, findings computed, and
+//! strong findings folded into the verdicts of messages nothing else proves.
+//!
+//! Two kinds of findings, stored apart by `scope`:
+//! - `message`: a function of one message and its documents (Received
+//!   hops, Date against `t=`, a document saved after its message). Written
+//!   once, in the transaction that marks the message examined, so a killed
+//!   run resumes where it stopped.
+//! - `case`: rests on the whole dump (who the organisation's people are,
+//!   clusters of documents, copies sharing a Message-ID). Recomputed from
+//!   the catalog by every examination; cheap, since it reads no message
+//!   bytes except those of copies that share a Message-ID.
+
+use std::collections::{HashMap, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use mail_parser::{MessageParser, MimeHeaders};
+use rayon::prelude::*;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use tamis_forensics::document::{self, Meta};
+use tamis_forensics::isolate::Pool;
+use tamis_forensics::people::{Doc, Population};
+use tamis_forensics::{Finding, Severity, diff, message};
+
+use crate::blobs::{self, BlobRef, Packs};
+use crate::{Case, Result, check_hash};
+
+#[derive(Debug, Default, Serialize)]
+pub struct ExamineReport {
+    pub messages: u64,
+    pub new_documents: u64,
+    pub unreadable_documents: u64,
+    pub findings: u64,
+    /// Messages made `forged` by strong findings.
+    pub forged: u64,
+}
+
+/// A finding as stored and listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingRow {
+    pub kind: String,
+    pub severity: String,
+    /// The message it is about (its SHA-256); `None` for case-wide ones.
+    pub message: Option<String>,
+    /// A provenance path of that message (`dir/box.mbox#3`), or of the
+    /// attachment (`…/msg.eml!report.pdf`).
+    pub source: Option<String>,
+    pub explanation: String,
+    pub data: serde_json::Value,
+}
+
+/// A document found in a message, and (if new to the case) what to store.
+struct Part {
+    idx: i64,
+    name: String,
+    sha256: String,
+    new: Option<NewDocument>,
+}
+
+struct NewDocument {
+    size: u64,
+    kind: &'static str,
+    frame: Vec<u8>,
+    meta: Option<String>,
+    error: Option<String>,
+}
+
+/// Everything examining one message gives, ready to write.
+struct Examined {
+    message: String,
+    parts: Vec<Part>,
+    findings: Vec<(Option<String>, Finding)>,
+}
+
+const CHUNK: usize = 256;
+
+impl Case {
+    /// Examine the messages not yet examined, then recompute the case-wide
+    /// findings and fold strong findings into verdicts.
+    pub fn examine(
+        &mut self,
+        pool: &Pool,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<ExamineReport> {
+        let mut report = ExamineReport::default();
+        let todo: Vec<(String, BlobRef, Option<i64>)> = {
+            let mut st = self.conn.prepare(
+                "SELECT sha256, pack, pack_offset, stored_len, date_ts FROM messages
+                 WHERE sha256 NOT IN (SELECT message FROM examined) ORDER BY pack, pack_offset",
+            )?;
+            st.query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    BlobRef {
+                        pack: r.get(1)?,
+                        offset: r.get::<_, i64>(2)? as u64,
+                        len: r.get::<_, i64>(3)? as u64,
+                    },
+                    r.get(4)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?
+        };
+        let claimed = Documents::load(&self.conn)?;
+        let blob_dir = self.blob_dir();
+        let total = todo.len() as u64;
+        let (tx, rx) = crossbeam_channel::bounded::<Result<Vec<Examined>>>(2);
+        let mut packs = Packs::open(&blob_dir, &self.conn)?;
+        std::thread::scope(|scope| -> Result<()> {
+            let (todo, blob_dir, claimed) = (&todo, &blob_dir, &claimed);
+            scope.spawn(move || {
+                for chunk in todo.chunks(CHUNK) {
+                    let out = chunk
+                        .par_iter()
+                        .map(|(sha, blob, date)| {
+                            let bytes = blobs::read(blob_dir, *blob)?;
+                            check_hash(sha, &bytes)?;
+                            Ok(examine_one(sha, &bytes, *date, pool, claimed))
+                        })
+                        .collect::<Result<Vec<_>>>();
+                    let failed = out.is_err();
+                    if tx.send(out).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+            for chunk in rx {
+                let chunk = chunk?;
+                self.write_examined(&chunk, &mut packs, &mut report)?;
+                report.messages += chunk.len() as u64;
+                progress(report.messages, total);
+            }
+            Ok(())
+        })?;
+        self.case_findings()?;
+        report.forged = self.apply_findings()?;
+        report.findings = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM findings", [], |r| r.get::<_, i64>(0))?
+            as u64;
+        Ok(report)
+    }
+
+    fn write_examined(
+        &mut self,
+        chunk: &[Examined],
+        packs: &mut Packs,
+        report: &mut ExamineReport,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for e in chunk {
+            for p in &e.parts {
+                if let Some(d) = &p.new {
+                    let blob = packs.append(&tx, &d.frame)?;
+                    let added = tx
+                        .prepare_cached(
+                            "INSERT OR IGNORE INTO documents (sha256, size, kind, pack, pack_offset, stored_len, meta, error)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        )?
+                        .execute(params![
+                            p.sha256,
+                            d.size as i64,
+                            d.kind,
+                            blob.pack,
+                            blob.offset as i64,
+                            blob.len as i64,
+                            d.meta,
+                            d.error
+                        ])?;
+                    report.new_documents += added as u64;
+                    report.unreadable_documents += u64::from(d.error.is_some());
+                }
+                tx.prepare_cached(
+                    "UPDATE attachments SET document = ?3 WHERE message = ?1 AND idx = ?2",
+                )?
+                .execute(params![e.message, p.idx, p.sha256])?;
+            }
+            for (attachment, f) in &e.findings {
+                insert_finding(&tx, "message", Some(&e.message), attachment.as_deref(), f)?;
+            }
+            tx.prepare_cached("INSERT OR IGNORE INTO examined (message) VALUES (?1)")?
+                .execute([&e.message])?;
+        }
+        packs.sync(&tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Recompute the findings that rest on the whole dump.
+    fn case_findings(&mut self) -> Result<()> {
+        let mut population = Population::default();
+        {
+            let mut st = self
+                .conn
+                .prepare("SELECT from_addr, to_addrs, cc_addrs FROM messages")?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                let from: Option<String> = r.get(0)?;
+                for mailbox in from
+                    .into_iter()
+                    .chain(list(r.get(1)?))
+                    .chain(list(r.get(2)?))
+                {
+                    let (name, address) = split_mailbox(&mailbox);
+                    population.add(name, address);
+                }
+            }
+        }
+        // Every (message, attachment) with readable metadata, in a fixed order.
+        let carried: Vec<(String, String, String, Meta)> = {
+            let mut st = self.conn.prepare(
+                "SELECT a.message, COALESCE(a.name, '(unnamed)'), d.sha256, d.meta
+                 FROM attachments a JOIN documents d ON d.sha256 = a.document
+                 WHERE d.meta IS NOT NULL ORDER BY a.message, a.idx",
+            )?;
+            st.query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
+            })?
+            .filter_map(|r| match r {
+                Ok((m, n, d, meta)) => serde_json::from_str(&meta)
+                    .ok()
+                    .map(|meta| Ok((m, n, d, meta))),
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<Result<_, _>>()?
+        };
+        let mut found: Vec<(Option<String>, Option<String>, Finding)> = Vec::new();
+        for (message, name, _, meta) in &carried {
+            for f in population.findings(name, meta) {
+                found.push((Some(message.clone()), Some(name.clone()), f));
+            }
+        }
+        // Clusters over distinct documents, named by where one was found.
+        let mut first_seen: HashMap<&str, (&str, &str, &Meta)> = HashMap::new();
+        for (message, name, doc, meta) in &carried {
+            first_seen.entry(doc).or_insert((message, name, meta));
+        }
+        let mut docs: Vec<Doc<'_>> = Vec::new();
+        let mut ordered: Vec<_> = first_seen.into_iter().collect();
+        ordered.sort_by_key(|(doc, _)| *doc);
+        for (_, (message, name, meta)) in ordered {
+            let path = self
+                .first_path(message)?
+                .unwrap_or_else(|| message.to_string());
+            docs.push(Doc {
+                label: format!("{path}!{name}"),
+                meta,
+            });
+        }
+        for f in tamis_forensics::people::clusters(&docs) {
+            found.push((None, None, f));
+        }
+        found.extend(self.message_id_reuse()?);
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM findings WHERE scope = 'case'", [])?;
+        // An unreadable document is reported once, at the first place it
+        // was found (which worker stored it first is a matter of timing).
+        tx.execute(
+            "DELETE FROM problems WHERE kind = 'document_unreadable'",
+            [],
+        )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO problems (root, path, kind, severity, detail)
+             SELECT o.root, MIN(o.path || '!' || COALESCE(a.name, '(unnamed)')), 'document_unreadable', 'warning', d.error
+             FROM documents d JOIN attachments a ON a.document = d.sha256 JOIN occurrences o ON o.message = a.message
+             WHERE d.error IS NOT NULL AND o.root = (SELECT MIN(root) FROM occurrences WHERE message = a.message)
+             GROUP BY d.sha256",
+            [],
+        )?;
+        for (message, attachment, f) in &found {
+            insert_finding(&tx, "case", message.as_deref(), attachment.as_deref(), f)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Different messages under one Message-ID: each copy is flagged, and
+    /// where one is proven, the others carry their diff against it.
+    fn message_id_reuse(&self) -> Result<Vec<(Option<String>, Option<String>, Finding)>> {
+        let mut st = self.conn.prepare(
+            "SELECT m.message_id, m.sha256, v.signature_verdict FROM messages m
+             LEFT JOIN verdicts v ON v.message = m.sha256
+             WHERE m.message_id IN (SELECT message_id FROM messages WHERE message_id IS NOT NULL
+                                    GROUP BY message_id HAVING COUNT(*) > 1)
+             ORDER BY m.message_id, m.sha256",
+        )?;
+        let rows: Vec<(String, String, Option<String>)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut groups: Vec<(String, Vec<(String, Option<String>)>)> = Vec::new();
+        for (id, sha, verdict) in rows {
+            match groups.last_mut() {
+                Some((gid, members)) if *gid == id => members.push((sha, verdict)),
+                _ => groups.push((id, vec![(sha, verdict)])),
+            }
+        }
+        let mut out = Vec::new();
+        for (id, members) in groups {
+            let proven = ["authentic", "authentic_transformed"]
+                .iter()
+                .find_map(|want| members.iter().find(|(_, v)| v.as_deref() == Some(*want)));
+            let reference = match proven {
+                Some((sha, _)) => self.message_bytes(sha)?.map(|b| (sha.clone(), b)),
+                None => None,
+            };
+            for (sha, _) in &members {
+                let others = members.len() - 1;
+                let finding = match &reference {
+                    Some((rsha, _)) if rsha == sha => Finding::new(
+                        "message_id_reused",
+                        Severity::Info,
+                        format!(
+                            "{others} other message(s) carry this one's Message-ID {id}; this copy is the proven one they are compared with"
+                        ),
+                        serde_json::json!({ "message_id": id, "copies": members.len() }),
+                    ),
+                    Some((rsha, rbytes)) => {
+                        let Some(bytes) = self.message_bytes(sha)? else {
+                            continue;
+                        };
+                        let d = diff::diff(rbytes, &bytes);
+                        let visible = !d.headers.is_empty()
+                            || d.body.is_some()
+                            || !d.attachments_added.is_empty()
+                            || !d.attachments_removed.is_empty();
+                        Finding::new(
+                            "message_id_reused",
+                            if visible {
+                                Severity::Notice
+                            } else {
+                                Severity::Info
+                            },
+                            format!(
+                                "this copy shares Message-ID {id} with a proven copy ({}) and differs from it: {}",
+                                &rsha[..12],
+                                d.summary()
+                            ),
+                            serde_json::json!({ "message_id": id, "proven": rsha, "diff": d }),
+                        )
+                    }
+                    None => Finding::new(
+                        "message_id_reused",
+                        Severity::Info,
+                        format!(
+                            "{} different messages carry Message-ID {id}; none of them is proven",
+                            members.len()
+                        ),
+                        serde_json::json!({ "message_id": id, "copies": members.len() }),
+                    ),
+                };
+                out.push((Some(sha.clone()), None, finding));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Make `verdict` what the signatures say, then `forged` where a strong
+    /// finding stands against a message no signature proves. A finding
+    /// never overturns a message a signature proves or disproves: it is
+    /// shown beside it. Returns how many messages are forged by findings.
+    pub fn apply_findings(&mut self) -> Result<u64> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE verdicts SET verdict = signature_verdict, reasons = json_extract(evidence, '$.reasons')
+             WHERE verdict IS NOT signature_verdict",
+            [],
+        )?;
+        let strong: Vec<(String, String)> = {
+            let mut st = tx.prepare(
+                "SELECT f.message, f.explanation FROM findings f JOIN verdicts v ON v.message = f.message
+                 WHERE f.severity = 'strong' AND v.signature_verdict = 'unverifiable'
+                 ORDER BY f.message, f.id",
+            )?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        let mut by_message: Vec<(String, Vec<String>)> = Vec::new();
+        for (m, e) in strong {
+            match by_message.last_mut() {
+                Some((last, v)) if *last == m => v.push(e),
+                _ => by_message.push((m, vec![e])),
+            }
+        }
+        for (m, mut reasons) in by_message.iter().cloned() {
+            let signature: String = tx.query_row(
+                "SELECT reasons FROM verdicts WHERE message = ?1",
+                [&m],
+                |r| r.get(0),
+            )?;
+            let signature: Vec<String> = serde_json::from_str(&signature).unwrap_or_default();
+            reasons.insert(
+                0,
+                "forensic evidence of fabrication, and no signature proves the message".into(),
+            );
+            reasons.extend(signature);
+            tx.execute(
+                "UPDATE verdicts SET verdict = 'forged', reasons = ?2 WHERE message = ?1",
+                params![m, serde_json::to_string(&reasons).unwrap_or_default()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(by_message.len() as u64)
+    }
+
+    /// Findings, optionally of one kind, most severe first.
+    pub fn findings(&self, kind: Option<&str>) -> Result<Vec<FindingRow>> {
+        let mut st = self.conn.prepare(
+            "SELECT f.kind, f.severity, f.message, f.attachment, f.explanation, f.data FROM findings f
+             WHERE ?1 IS NULL OR f.kind = ?1
+             ORDER BY CASE f.severity WHEN 'strong' THEN 0 WHEN 'notice' THEN 1 ELSE 2 END, f.kind, f.message, f.id",
+        )?;
+        let rows: Vec<(
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+        )> = st
+            .query_map([kind], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (kind, severity, message, attachment, explanation, data) in rows {
+            let source = match &message {
+                Some(m) => self.first_path(m)?.map(|p| match &attachment {
+                    Some(a) => format!("{p}!{a}"),
+                    None => p,
+                }),
+                None => None,
+            };
+            out.push(FindingRow {
+                kind,
+                severity,
+                message,
+                source,
+                explanation,
+                data: serde_json::from_str(&data).unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The first provenance path of a message (roots in order).
+    pub(crate) fn first_path(&self, message: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT r.path || '/' || o.path FROM occurrences o JOIN roots r ON r.id = o.root
+                 WHERE o.message = ?1 ORDER BY o.root, o.path LIMIT 1",
+            )?
+            .query_row([message], |r| r.get(0))
+            .optional()?)
+    }
+}
+
+fn insert_finding(
+    tx: &rusqlite::Transaction<'_>,
+    scope: &str,
+    message: Option<&str>,
+    attachment: Option<&str>,
+    f: &Finding,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO findings (scope, message, attachment, kind, severity, explanation, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        scope,
+        message,
+        attachment,
+        f.kind,
+        f.severity.name(),
+        f.explanation,
+        f.data.to_string()
+    ])?;
+    Ok(())
+}
+
+fn list(s: Option<String>) -> Vec<String> {
+    s.and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
+}
+
+/// `Name <addr>` (as the catalog stores mailboxes) into its parts.
+fn split_mailbox(s: &str) -> (Option<&str>, Option<&str>) {
+    match s.rsplit_once(" <") {
+        Some((name, addr)) => (
+            Some(name.trim_matches('"')),
+            Some(addr.trim_end_matches('>')),
+        ),
+        None if s.contains('@') => (None, Some(s)),
+        None => (Some(s), None),
+    }
+}
+
+/// What a document's metadata read gave: `None` for kinds without
+/// metadata, `Err` with why it could not be read.
+type Read = Option<std::result::Result<Meta, String>>;
+
+/// The documents of the case and of this run: each is stored once and
+/// read once.
+struct Documents {
+    stored: Mutex<HashSet<String>>,
+    read: Mutex<HashMap<String, Arc<OnceLock<Read>>>>,
+}
+
+impl Documents {
+    fn load(conn: &rusqlite::Connection) -> Result<Documents> {
+        let mut st = conn.prepare("SELECT sha256, kind, meta, error FROM documents")?;
+        let rows: Vec<(String, String, Option<String>, Option<String>)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut stored = HashSet::new();
+        let mut read = HashMap::new();
+        for (sha, _, meta, error) in rows {
+            let got: Read = match (meta, error) {
+                (Some(m), _) => serde_json::from_str(&m).ok().map(Ok),
+                (None, Some(e)) => Some(Err(e)),
+                (None, None) => None,
+            };
+            read.insert(sha.clone(), Arc::new(OnceLock::from(got)));
+            stored.insert(sha);
+        }
+        Ok(Documents {
+            stored: Mutex::new(stored),
+            read: Mutex::new(read),
+        })
+    }
+}
+
+/// Examine one message: its headers' findings, its attachments stored and
+/// read. Panics in the mail parser cost this message's examination only.
+fn examine_one(
+    sha: &str,
+    bytes: &[u8],
+    date: Option<i64>,
+    pool: &Pool,
+    docs: &Documents,
+) -> Examined {
+    let mut out = Examined {
+        message: sha.to_string(),
+        parts: Vec::new(),
+        findings: Vec::new(),
+    };
+    let signed_at: Vec<i64> = tamis_verify::Message::parse(bytes)
+        .fields
+        .iter()
+        .filter(|f| f.is("DKIM-Signature"))
+        .filter_map(|f| tamis_verify::signature::parse(f.value()).ok()?.timestamp)
+        .collect();
+    for f in message::header_findings(&message::hops(bytes), date, &signed_at) {
+        out.findings.push((None, f));
+    }
+    let attachments: Vec<(String, Vec<u8>)> = catch_unwind(AssertUnwindSafe(|| {
+        MessageParser::default()
+            .parse(bytes)
+            .map(|m| {
+                m.attachments()
+                    .map(|p| {
+                        (
+                            p.attachment_name().unwrap_or("(unnamed)").to_string(),
+                            p.contents().to_vec(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }))
+    .unwrap_or_default();
+    for (idx, (name, contents)) in attachments.into_iter().enumerate() {
+        let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&contents));
+        let is_new = docs
+            .stored
+            .lock()
+            .map(|mut c| c.insert(sha256.clone()))
+            .unwrap_or(false);
+        let kind = document::identify(&contents);
+        let cell = docs
+            .read
+            .lock()
+            .map(|mut m| m.entry(sha256.clone()).or_default().clone())
+            .unwrap_or_default();
+        // One read per distinct document, whoever asks first; the others wait.
+        let read = cell.get_or_init(|| {
+            (kind.has_metadata() || kind == document::Kind::Zip)
+                .then(|| pool.metadata(&contents).map_err(|e| e.to_string()))
+        });
+        let (meta, error) = match read {
+            Some(Ok(m)) => (Some(m), None),
+            Some(Err(e)) => (None, Some(e.clone())),
+            None => (None, None),
+        };
+        if let Some(m) = &meta {
+            for f in message::document_findings(&name, m, date) {
+                out.findings.push((Some(name.clone()), f));
+            }
+        }
+        out.parts.push(Part {
+            idx: idx as i64,
+            name,
+            sha256,
+            new: is_new.then(|| NewDocument {
+                size: contents.len() as u64,
+                kind: kind.name(),
+                frame: blobs::frame(&contents),
+                meta: meta.and_then(|m| serde_json::to_string(m).ok()),
+                error,
+            }),
+        });
+    }
+    out
+}
