@@ -55,7 +55,6 @@ pub struct FindingRow {
 /// A document found in a message, and (if new to the case) what to store.
 struct Part {
     idx: i64,
-    name: String,
     sha256: String,
     new: Option<NewDocument>,
 }
@@ -76,6 +75,9 @@ struct Examined {
 }
 
 const CHUNK: usize = 256;
+
+/// A finding with the message and attachment it is about.
+type Placed = (Option<String>, Option<String>, Finding);
 
 impl Case {
     /// Examine the messages not yet examined, then recompute the case-wide
@@ -227,7 +229,7 @@ impl Case {
             })
             .collect::<Result<_, _>>()?
         };
-        let mut found: Vec<(Option<String>, Option<String>, Finding)> = Vec::new();
+        let mut found: Vec<Placed> = Vec::new();
         for (message, name, _, meta) in &carried {
             for f in population.findings(name, meta) {
                 found.push((Some(message.clone()), Some(name.clone()), f));
@@ -279,7 +281,7 @@ impl Case {
 
     /// Different messages under one Message-ID: each copy is flagged, and
     /// where one is proven, the others carry their diff against it.
-    fn message_id_reuse(&self) -> Result<Vec<(Option<String>, Option<String>, Finding)>> {
+    fn message_id_reuse(&self) -> Result<Vec<Placed>> {
         let mut st = self.conn.prepare(
             "SELECT m.message_id, m.sha256, v.signature_verdict FROM messages m
              LEFT JOIN verdicts v ON v.message = m.sha256
@@ -290,7 +292,9 @@ impl Case {
         let rows: Vec<(String, String, Option<String>)> = st
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;
-        let mut groups: Vec<(String, Vec<(String, Option<String>)>)> = Vec::new();
+        // (Message-ID, [(message, signature verdict)])
+        type Group = (String, Vec<(String, Option<String>)>);
+        let mut groups: Vec<Group> = Vec::new();
         for (id, sha, verdict) in rows {
             match groups.last_mut() {
                 Some((gid, members)) if *gid == id => members.push((sha, verdict)),
@@ -412,44 +416,30 @@ impl Case {
              WHERE ?1 IS NULL OR f.kind = ?1
              ORDER BY CASE f.severity WHEN 'strong' THEN 0 WHEN 'notice' THEN 1 ELSE 2 END, f.kind, f.message, f.id",
         )?;
-        let rows: Vec<(
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            String,
-            String,
-        )> = st
+        let mut rows: Vec<(FindingRow, Option<String>)> = st
             .query_map([kind], |r| {
                 Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
+                    FindingRow {
+                        kind: r.get(0)?,
+                        severity: r.get(1)?,
+                        message: r.get(2)?,
+                        source: None,
+                        explanation: r.get(4)?,
+                        data: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
+                    },
                     r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
                 ))
             })?
             .collect::<Result<_, _>>()?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (kind, severity, message, attachment, explanation, data) in rows {
-            let source = match &message {
-                Some(m) => self.first_path(m)?.map(|p| match &attachment {
+        for (row, attachment) in &mut rows {
+            if let Some(m) = &row.message {
+                row.source = self.first_path(m)?.map(|p| match attachment {
                     Some(a) => format!("{p}!{a}"),
                     None => p,
-                }),
-                None => None,
-            };
-            out.push(FindingRow {
-                kind,
-                severity,
-                message,
-                source,
-                explanation,
-                data: serde_json::from_str(&data).unwrap_or_default(),
-            });
+                });
+            }
         }
-        Ok(out)
+        Ok(rows.into_iter().map(|(row, _)| row).collect())
     }
 
     /// The first provenance path of a message (roots in order).
@@ -608,7 +598,6 @@ fn examine_one(
         }
         out.parts.push(Part {
             idx: idx as i64,
-            name,
             sha256,
             new: is_new.then(|| NewDocument {
                 size: contents.len() as u64,

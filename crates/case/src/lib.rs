@@ -217,9 +217,24 @@ impl Case {
         let mut att = self.conn.prepare(
             "SELECT name, content_type, size FROM attachments WHERE message = ?1 ORDER BY idx",
         )?;
+        let mut found = self.conn.prepare(
+            "SELECT kind, severity, attachment, explanation, data FROM findings WHERE message = ?1
+             ORDER BY CASE severity WHEN 'strong' THEN 0 WHEN 'notice' THEN 1 ELSE 2 END, kind, id",
+        )?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             let sha: String = r.get(2)?;
+            let findings = found
+                .query_map([&sha], |f| {
+                    Ok(MessageFinding {
+                        kind: f.get(0)?,
+                        severity: f.get(1)?,
+                        attachment: f.get(2)?,
+                        explanation: f.get(3)?,
+                        data: serde_json::from_str(&f.get::<_, String>(4)?).unwrap_or_default(),
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
             let attachments = att
                 .query_map([&sha], |a| {
                     Ok(Attachment {
@@ -280,6 +295,7 @@ impl Case {
                 parse_error: r.get(21)?,
                 copies: r.get::<_, i64>(22)? as u64,
                 attachments,
+                findings,
             })?;
         }
         Ok(())
@@ -404,4 +420,16 @@ pub struct ExportRow {
     pub references: Vec<String>,
     pub attachments: Vec<Attachment>,
     pub parse_error: Option<String>,
+    /// Forensic findings about the message and its attachments.
+    pub findings: Vec<MessageFinding>,
+}
+
+/// A finding as listed with its message.
+#[derive(Debug, Serialize)]
+pub struct MessageFinding {
+    pub kind: String,
+    pub severity: String,
+    pub attachment: Option<String>,
+    pub explanation: String,
+    pub data: serde_json::Value,
 }

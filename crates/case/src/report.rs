@@ -23,6 +23,10 @@ pub struct Report {
     pub missing_keys: Vec<(String, String, u64)>,
     /// Every copy judged tampered or forged, with why.
     pub flagged: Vec<Flagged>,
+    /// Forensic findings per kind and severity.
+    pub findings: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Findings about the dump as a whole (document clusters).
+    pub case_findings: Vec<crate::FindingRow>,
 }
 
 #[derive(Debug, Serialize)]
@@ -35,6 +39,8 @@ pub struct Flagged {
     pub message_id: Option<String>,
     pub sha256: String,
     pub reasons: Vec<String>,
+    /// Forensic findings beside the verdict (notices and stronger).
+    pub findings: Vec<String>,
 }
 
 impl Case {
@@ -56,6 +62,12 @@ impl Case {
                     message_id: row.message_id,
                     sha256: row.sha256,
                     reasons: row.reasons,
+                    findings: row
+                        .findings
+                        .into_iter()
+                        .filter(|f| f.severity != "info")
+                        .map(|f| format!("{} ({}): {}", f.kind, f.severity, f.explanation))
+                        .collect(),
                 });
             }
             Ok(())
@@ -83,7 +95,28 @@ impl Case {
             .conn
             .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get::<_, i64>(0))?
             as u64;
+        let mut findings: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        let mut st = self
+            .conn
+            .prepare("SELECT kind, severity, COUNT(*) FROM findings GROUP BY kind, severity")?;
+        for row in st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })? {
+            let (kind, severity, n) = row?;
+            findings.entry(kind).or_default().insert(severity, n as u64);
+        }
+        let case_findings = self
+            .findings(None)?
+            .into_iter()
+            .filter(|f| f.message.is_none())
+            .collect();
         Ok(Report {
+            findings,
+            case_findings,
             roots: self.roots()?,
             messages,
             copies,
@@ -195,6 +228,36 @@ table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;paddi
         }
         h.push_str("</table>");
     }
+    h.push_str("<h2>Forensic findings</h2><table><tr><th>finding</th><th>strong</th><th>notice</th><th>info</th></tr>");
+    for (kind, by) in &r.findings {
+        let n = |s: &str| by.get(s).copied().unwrap_or(0);
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(kind),
+            n("strong"),
+            n("notice"),
+            n("info")
+        );
+    }
+    h.push_str("</table>");
+    for f in &r.case_findings {
+        let members = f.data["members"]
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|x| x.as_str())
+                    .map(|x| format!("<li><code>{}</code></li>", escape(x)))
+                    .collect::<String>()
+            })
+            .unwrap_or_default();
+        let _ = write!(
+            h,
+            "<h3>{}: {}</h3><ul>{members}</ul>",
+            escape(&f.kind),
+            escape(&f.explanation)
+        );
+    }
     let _ = write!(h, "<h2>Flagged messages ({})</h2>", r.flagged.len());
     for f in &r.flagged {
         let _ = write!(
@@ -202,7 +265,8 @@ table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;paddi
             "<h3 class=\"{v}\">{v}: {subject}</h3><table>\
 <tr><th>found at</th><td><code>{src}</code></td></tr><tr><th>From</th><td>{from}</td></tr>\
 <tr><th>Date</th><td>{date}</td></tr><tr><th>Message-ID</th><td><code>{mid}</code></td></tr>\
-<tr><th>SHA-256</th><td><code>{sha}</code></td></tr><tr><th>why</th><td><ul>{why}</ul></td></tr></table>",
+<tr><th>SHA-256</th><td><code>{sha}</code></td></tr><tr><th>why</th><td><ul>{why}</ul></td></tr>\
+<tr><th>findings</th><td><ul>{found}</ul></td></tr></table>",
             v = escape(&f.verdict),
             subject = escape(f.subject.as_deref().unwrap_or("(no subject)")),
             src = escape(&f.source),
@@ -215,9 +279,14 @@ table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;paddi
                 .iter()
                 .map(|r| format!("<li>{}</li>", escape(r)))
                 .collect::<String>(),
+            found = f
+                .findings
+                .iter()
+                .map(|r| format!("<li>{}</li>", escape(r)))
+                .collect::<String>(),
         );
     }
-    h.push_str("<h2>Method</h2><p>Each message was read byte for byte from the dump; every DKIM signature was checked offline against an archive of the keys the domains published at the time. For each signature the header signature and the body hash are checked separately; a failing RSA signature is opened with the key to tell altered headers from a signature made with another key. Changes made by archiving tools are undone only by a short, named list of repairs, none of which can make a forged signature verify. Every message can be re-checked with <code>tamis check</code>.</p></body></html>\n");
+    h.push_str("<h2>Method</h2><p>Each message was read byte for byte from the dump; every DKIM signature was checked offline against an archive of the keys the domains published at the time. For each signature the header signature and the body hash are checked separately; a failing RSA signature is opened with the key to tell altered headers from a signature made with another key. Changes made by archiving tools are undone only by a short, named list of repairs, none of which can make a forged signature verify. Every message can be re-checked with <code>tamis check</code>. Forensic findings (Received chains, the authoring metadata of attachments, the people of the dump, copies sharing a Message-ID) are shown beside the verdicts; only a strong one (an attachment saved more than a day after the message carrying it) makes a message no signature proves <em>forged</em>, and none overrules a signature.</p></body></html>\n");
     h
 }
 
@@ -247,10 +316,24 @@ mod tests {
                 message_id: None,
                 sha256: "00".into(),
                 reasons: vec!["<iframe>".into()],
+                findings: vec!["document_author_unknown (notice): \"<script>\"".into()],
+            }],
+            findings: BTreeMap::from([("<svg onload=alert(1)>".into(), BTreeMap::new())]),
+            case_findings: vec![crate::FindingRow {
+                kind: "document_cluster".into(),
+                severity: "notice".into(),
+                message: None,
+                source: None,
+                explanation: "<object data=x>".into(),
+                data: serde_json::json!({ "members": ["<embed src=y>"] }),
             }],
         };
         let page = html(&r);
-        assert!(!page.contains("<img") && !page.contains("<iframe") && !page.contains("<b>hi"));
+        for hostile in [
+            "<img", "<iframe", "<b>hi", "<script", "<svg", "<object", "<embed",
+        ] {
+            assert!(!page.contains(hostile), "{hostile}");
+        }
         assert!(page.contains("default-src 'none'"));
     }
 }

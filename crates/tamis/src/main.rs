@@ -584,6 +584,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         "converted",
                         "format",
                         "copies",
+                        "findings",
                     ])?;
                     c.for_each_occurrence(|row| {
                         csv.write_record([
@@ -599,8 +600,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                             if row.converted { "true" } else { "false" },
                             &row.format,
                             &row.copies.to_string(),
+                            &row.findings
+                                .iter()
+                                .map(|f| format!("{} ({})", f.kind, f.severity))
+                                .collect::<Vec<_>>()
+                                .join("; "),
                         ])
-                        .map_err(io::Error::other)?;
+                        .map_err(csv_io)?;
                         Ok(())
                     })?;
                     csv.flush()?;
@@ -873,4 +879,13 @@ fn print_examined(e: &tamis_case::ExamineReport) {
         "forensics: {} messages examined, {} new documents ({} unreadable), {} findings; {} unsigned messages forged by findings (`tamis findings`)",
         e.messages, e.new_documents, e.unreadable_documents, e.findings, e.forged
     );
+}
+
+/// A CSV write error as the I/O error it usually is (so a closed pipe
+/// stays a closed pipe, which `tamis export | head` is not an error).
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
 }
