@@ -42,11 +42,14 @@ t3=$(now)
 copies=$(./target/release/tamis status --case "$work/bench.case" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["occurrences"])')
 
 rss=$(tail -1 "$work/rss")
-awk -v r="$rss" -v b="$bytes" -v f="$files" -v c="$copies" -v z="$sevenz" -v s="$(echo "$t1 - $t0" | bc)" -v t="$(echo "$t3 - $t2" | bc)" 'BEGIN {
+# The phases as ingest reports them: reading, verification, forensics.
+read -r p_read p_verify p_forensics < <(sed -n 's/^time: reading \([0-9.]*\) s, verification \([0-9.]*\) s, forensics \([0-9.]*\) s/\1 \2 \3/p' "$work/ingest.log")
+awk -v pr="$p_read" -v pv="$p_verify" -v pf="$p_forensics" -v r="$rss" -v b="$bytes" -v f="$files" -v c="$copies" -v z="$sevenz" -v s="$(echo "$t1 - $t0" | bc)" -v t="$(echo "$t3 - $t2" | bc)" 'BEGIN {
   printf "dump: %d files, %.1f MB on disk, %d message copies\n", f, b/1e6, c
   printf "sha256sum x2 : %6.2f s  %8.1f MB/s\n", s, b/1e6/s
   printf "tamis ingest : %6.2f s  %8.1f MB/s  %8.0f msg/s  peak RSS %d MB\n", t, b/1e6/t, c/t, r/1024
   if (z > 0) printf "7z t (7z only): %6.2f s  (decoding them at all takes this long, on one core)\n", z
+  printf "  of which    : reading %.2f s, verification %.2f s, forensics %.2f s (%.0f%% of ingest)\n", pr, pv, pf, 100*pf/t
   printf "ratio (tamis / sha256sum): %.2f\n", s/t
   if (z > s) printf "ratio (tamis / max(sha256sum, 7z t)): %.2f\n", z/t
 }'

@@ -1,6 +1,7 @@
-//! Forensics over a case: every attachment extracted and stored like a
-//! message, its metadata read by isolated workers, findings computed, and
-//! strong findings folded into the verdicts of messages nothing else proves.
+//! Forensics over a case: the metadata of every document (ingest stores
+//! each attachment content-addressed, like messages) read by isolated
+//! workers, findings computed, and strong findings folded into the
+//! verdicts of messages nothing else proves.
 //!
 //! Two kinds of findings, stored apart by `scope`:
 //! - `message`: a function of one message and its documents (Received
@@ -12,12 +13,8 @@
 //!   the catalog by every examination; cheap, since it reads no message
 //!   bytes except those of copies that share a Message-ID.
 
-use std::collections::{HashMap, HashSet};
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::HashMap;
 
-use mail_parser::{MessageParser, MimeHeaders};
-use rayon::prelude::*;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use tamis_forensics::document::{self, Meta};
@@ -25,13 +22,13 @@ use tamis_forensics::isolate::Pool;
 use tamis_forensics::people::{Doc, Population};
 use tamis_forensics::{Finding, Severity, diff, message};
 
-use crate::blobs::{self, BlobRef, Packs};
+use crate::blobs::{self, BlobRef};
 use crate::{Case, Result, check_hash};
 
 #[derive(Debug, Default, Serialize)]
 pub struct ExamineReport {
     pub messages: u64,
-    pub new_documents: u64,
+    pub documents: u64,
     pub unreadable_documents: u64,
     pub findings: u64,
     /// Messages made `forged` by strong findings.
@@ -52,26 +49,17 @@ pub struct FindingRow {
     pub data: serde_json::Value,
 }
 
-/// A document found in a message, and (if new to the case) what to store.
-struct Part {
-    idx: i64,
-    sha256: String,
-    new: Option<NewDocument>,
-}
-
-struct NewDocument {
-    size: u64,
-    kind: &'static str,
-    frame: Vec<u8>,
-    meta: Option<String>,
-    error: Option<String>,
-}
-
-/// Everything examining one message gives, ready to write.
+/// What examining one message gives, ready to write.
 struct Examined {
     message: String,
-    parts: Vec<Part>,
     findings: Vec<(Option<String>, Finding)>,
+}
+
+/// What reading one document's metadata gave.
+struct DocumentRead {
+    sha256: String,
+    meta: Option<String>,
+    error: Option<String>,
 }
 
 const CHUNK: usize = 256;
@@ -80,63 +68,139 @@ const CHUNK: usize = 256;
 type Placed = (Option<String>, Option<String>, Finding);
 
 impl Case {
-    /// Examine the messages not yet examined, then recompute the case-wide
-    /// findings and fold strong findings into verdicts.
+    /// Read the metadata of documents not read yet, examine the messages
+    /// not examined yet, then recompute the case-wide findings and fold
+    /// strong findings into verdicts.
     pub fn examine(
         &mut self,
         pool: &Pool,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<ExamineReport> {
         let mut report = ExamineReport::default();
-        let todo: Vec<(String, BlobRef, Option<i64>)> = {
-            let mut st = self.conn.prepare(
-                "SELECT sha256, pack, pack_offset, stored_len, date_ts FROM messages
-                 WHERE sha256 NOT IN (SELECT message FROM examined) ORDER BY pack, pack_offset",
-            )?;
-            st.query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    BlobRef {
-                        pack: r.get(1)?,
-                        offset: r.get::<_, i64>(2)? as u64,
-                        len: r.get::<_, i64>(3)? as u64,
-                    },
-                    r.get(4)?,
-                ))
-            })?
-            .collect::<Result<_, _>>()?
-        };
-        let claimed = Documents::load(&self.conn)?;
         let blob_dir = self.blob_dir();
-        let total = todo.len() as u64;
-        let (tx, rx) = crossbeam_channel::bounded::<Result<Vec<Examined>>>(2);
-        let mut packs = Packs::open(&blob_dir, &self.conn)?;
-        std::thread::scope(|scope| -> Result<()> {
-            let (todo, blob_dir, claimed) = (&todo, &blob_dir, &claimed);
-            scope.spawn(move || {
-                for chunk in todo.chunks(CHUNK) {
-                    let out = chunk
-                        .par_iter()
-                        .map(|(sha, blob, date)| {
-                            let bytes = blobs::read(blob_dir, *blob)?;
-                            check_hash(sha, &bytes)?;
-                            Ok(examine_one(sha, &bytes, *date, pool, claimed))
-                        })
-                        .collect::<Result<Vec<_>>>();
-                    let failed = out.is_err();
-                    if tx.send(out).is_err() || failed {
-                        return;
+        let documents = self.blobs_where(
+            "SELECT sha256, pack, pack_offset, stored_len FROM documents WHERE examined = 0 ORDER BY pack, pack_offset",
+        )?;
+        let messages = self.blobs_where(
+            "SELECT sha256, pack, pack_offset, stored_len FROM messages
+             WHERE sha256 NOT IN (SELECT message FROM examined) ORDER BY pack, pack_offset",
+        )?;
+        let total = (documents.len() + messages.len()) as u64;
+        let mut done = 0;
+        // 1. Documents: metadata read by the isolated workers.
+        crate::pipeline(
+            &documents,
+            CHUNK,
+            |(sha, blob)| {
+                let bytes = blobs::read(&blob_dir, *blob)?;
+                // Strong findings rest on what documents say: read only
+                // what the hash vouches for.
+                check_hash(sha, &bytes)?;
+                let kind = document::identify(&bytes);
+                let (meta, error) = if kind.has_metadata() || kind == document::Kind::Zip {
+                    match pool.metadata(&bytes) {
+                        Ok(m) => (serde_json::to_string(&m).ok(), None),
+                        Err(e) => (None, Some(e.to_string())),
+                    }
+                } else {
+                    (None, None)
+                };
+                Ok(DocumentRead {
+                    sha256: sha.clone(),
+                    meta,
+                    error,
+                })
+            },
+            |chunk| {
+                let tx = self.conn.transaction()?;
+                for d in &chunk {
+                    tx.prepare_cached(
+                        "UPDATE documents SET examined = 1, meta = ?2, error = ?3 WHERE sha256 = ?1",
+                    )?
+                    .execute(params![d.sha256, d.meta, d.error])?;
+                    report.documents += 1;
+                    report.unreadable_documents += u64::from(d.error.is_some());
+                }
+                tx.commit()?;
+                done += chunk.len() as u64;
+                progress(done, total);
+                Ok(())
+            },
+        )?;
+        // 2. Messages: their own headers, and their documents against them.
+        let metas: HashMap<String, Meta> = {
+            let mut st = self
+                .conn
+                .prepare("SELECT sha256, meta FROM documents WHERE meta IS NOT NULL")?;
+            let rows: Vec<(String, String)> = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            rows.into_iter()
+                .filter_map(|(sha, m)| Some((sha, serde_json::from_str(&m).ok()?)))
+                .collect()
+        };
+        let mut carried: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        {
+            let mut st = self.conn.prepare(
+                "SELECT message, COALESCE(name, '(unnamed)'), document FROM attachments
+                 WHERE document IS NOT NULL ORDER BY message, idx",
+            )?;
+            let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
+            for row in rows {
+                let (m, name, doc) = row?;
+                carried.entry(m).or_default().push((name, doc));
+            }
+        }
+        crate::pipeline(
+            &messages,
+            CHUNK,
+            |(sha, blob)| {
+                // Header findings are notices at most, so they need no hash
+                // check: a damaged byte could not make a message forged.
+                let bytes = blobs::read(&blob_dir, *blob)?;
+                let parsed = tamis_verify::Message::parse(&bytes);
+                let date = parsed
+                    .first_text("Date")
+                    .and_then(|d| tamis_verify::verdict::parse_rfc2822(&d));
+                let signed_at: Vec<i64> = parsed
+                    .fields
+                    .iter()
+                    .filter(|f| f.is("DKIM-Signature"))
+                    .filter_map(|f| tamis_verify::signature::parse(f.value()).ok()?.timestamp)
+                    .collect();
+                let mut findings: Vec<(Option<String>, Finding)> =
+                    message::header_findings(&message::hops(&bytes), date, &signed_at)
+                        .into_iter()
+                        .map(|f| (None, f))
+                        .collect();
+                for (name, doc) in carried.get(sha).into_iter().flatten() {
+                    if let Some(meta) = metas.get(doc) {
+                        for f in message::document_findings(name, meta, date) {
+                            findings.push((Some(name.clone()), f));
+                        }
                     }
                 }
-            });
-            for chunk in rx {
-                let chunk = chunk?;
-                self.write_examined(&chunk, &mut packs, &mut report)?;
+                Ok(Examined {
+                    message: sha.clone(),
+                    findings,
+                })
+            },
+            |chunk| {
+                let tx = self.conn.transaction()?;
+                for e in &chunk {
+                    for (attachment, f) in &e.findings {
+                        insert_finding(&tx, "message", Some(&e.message), attachment.as_deref(), f)?;
+                    }
+                    tx.prepare_cached("INSERT OR IGNORE INTO examined (message) VALUES (?1)")?
+                        .execute([&e.message])?;
+                }
+                tx.commit()?;
                 report.messages += chunk.len() as u64;
-                progress(report.messages, total);
-            }
-            Ok(())
-        })?;
+                done += chunk.len() as u64;
+                progress(done, total);
+                Ok(())
+            },
+        )?;
         self.case_findings()?;
         report.forged = self.apply_findings()?;
         report.findings = self
@@ -146,49 +210,22 @@ impl Case {
         Ok(report)
     }
 
-    fn write_examined(
-        &mut self,
-        chunk: &[Examined],
-        packs: &mut Packs,
-        report: &mut ExamineReport,
-    ) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        for e in chunk {
-            for p in &e.parts {
-                if let Some(d) = &p.new {
-                    let blob = packs.append(&tx, &d.frame)?;
-                    let added = tx
-                        .prepare_cached(
-                            "INSERT OR IGNORE INTO documents (sha256, size, kind, pack, pack_offset, stored_len, meta, error)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                        )?
-                        .execute(params![
-                            p.sha256,
-                            d.size as i64,
-                            d.kind,
-                            blob.pack,
-                            blob.offset as i64,
-                            blob.len as i64,
-                            d.meta,
-                            d.error
-                        ])?;
-                    report.new_documents += added as u64;
-                    report.unreadable_documents += u64::from(d.error.is_some());
-                }
-                tx.prepare_cached(
-                    "UPDATE attachments SET document = ?3 WHERE message = ?1 AND idx = ?2",
-                )?
-                .execute(params![e.message, p.idx, p.sha256])?;
-            }
-            for (attachment, f) in &e.findings {
-                insert_finding(&tx, "message", Some(&e.message), attachment.as_deref(), f)?;
-            }
-            tx.prepare_cached("INSERT OR IGNORE INTO examined (message) VALUES (?1)")?
-                .execute([&e.message])?;
-        }
-        packs.sync(&tx)?;
-        tx.commit()?;
-        Ok(())
+    /// `(sha256, where stored)` rows of a query.
+    fn blobs_where(&self, sql: &str) -> Result<Vec<(String, BlobRef)>> {
+        let mut st = self.conn.prepare(sql)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    BlobRef {
+                        pack: r.get(1)?,
+                        offset: r.get::<_, i64>(2)? as u64,
+                        len: r.get::<_, i64>(3)? as u64,
+                    },
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
     }
 
     /// Recompute the findings that rest on the whole dump.
@@ -492,121 +529,4 @@ fn split_mailbox(s: &str) -> (Option<&str>, Option<&str>) {
         None if s.contains('@') => (None, Some(s)),
         None => (Some(s), None),
     }
-}
-
-/// What a document's metadata read gave: `None` for kinds without
-/// metadata, `Err` with why it could not be read.
-type Read = Option<std::result::Result<Meta, String>>;
-
-/// The documents of the case and of this run: each is stored once and
-/// read once.
-struct Documents {
-    stored: Mutex<HashSet<String>>,
-    read: Mutex<HashMap<String, Arc<OnceLock<Read>>>>,
-}
-
-impl Documents {
-    fn load(conn: &rusqlite::Connection) -> Result<Documents> {
-        let mut st = conn.prepare("SELECT sha256, kind, meta, error FROM documents")?;
-        let rows: Vec<(String, String, Option<String>, Option<String>)> = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect::<Result<_, _>>()?;
-        let mut stored = HashSet::new();
-        let mut read = HashMap::new();
-        for (sha, _, meta, error) in rows {
-            let got: Read = match (meta, error) {
-                (Some(m), _) => serde_json::from_str(&m).ok().map(Ok),
-                (None, Some(e)) => Some(Err(e)),
-                (None, None) => None,
-            };
-            read.insert(sha.clone(), Arc::new(OnceLock::from(got)));
-            stored.insert(sha);
-        }
-        Ok(Documents {
-            stored: Mutex::new(stored),
-            read: Mutex::new(read),
-        })
-    }
-}
-
-/// Examine one message: its headers' findings, its attachments stored and
-/// read. Panics in the mail parser cost this message's examination only.
-fn examine_one(
-    sha: &str,
-    bytes: &[u8],
-    date: Option<i64>,
-    pool: &Pool,
-    docs: &Documents,
-) -> Examined {
-    let mut out = Examined {
-        message: sha.to_string(),
-        parts: Vec::new(),
-        findings: Vec::new(),
-    };
-    let signed_at: Vec<i64> = tamis_verify::Message::parse(bytes)
-        .fields
-        .iter()
-        .filter(|f| f.is("DKIM-Signature"))
-        .filter_map(|f| tamis_verify::signature::parse(f.value()).ok()?.timestamp)
-        .collect();
-    for f in message::header_findings(&message::hops(bytes), date, &signed_at) {
-        out.findings.push((None, f));
-    }
-    let attachments: Vec<(String, Vec<u8>)> = catch_unwind(AssertUnwindSafe(|| {
-        MessageParser::default()
-            .parse(bytes)
-            .map(|m| {
-                m.attachments()
-                    .map(|p| {
-                        (
-                            p.attachment_name().unwrap_or("(unnamed)").to_string(),
-                            p.contents().to_vec(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    }))
-    .unwrap_or_default();
-    for (idx, (name, contents)) in attachments.into_iter().enumerate() {
-        let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&contents));
-        let is_new = docs
-            .stored
-            .lock()
-            .map(|mut c| c.insert(sha256.clone()))
-            .unwrap_or(false);
-        let kind = document::identify(&contents);
-        let cell = docs
-            .read
-            .lock()
-            .map(|mut m| m.entry(sha256.clone()).or_default().clone())
-            .unwrap_or_default();
-        // One read per distinct document, whoever asks first; the others wait.
-        let read = cell.get_or_init(|| {
-            (kind.has_metadata() || kind == document::Kind::Zip)
-                .then(|| pool.metadata(&contents).map_err(|e| e.to_string()))
-        });
-        let (meta, error) = match read {
-            Some(Ok(m)) => (Some(m), None),
-            Some(Err(e)) => (None, Some(e.clone())),
-            None => (None, None),
-        };
-        if let Some(m) = &meta {
-            for f in message::document_findings(&name, m, date) {
-                out.findings.push((Some(name.clone()), f));
-            }
-        }
-        out.parts.push(Part {
-            idx: idx as i64,
-            sha256,
-            new: is_new.then(|| NewDocument {
-                size: contents.len() as u64,
-                kind: kind.name(),
-                frame: blobs::frame(&contents),
-                meta: meta.and_then(|m| serde_json::to_string(m).ok()),
-                error,
-            }),
-        });
-    }
-    out
 }

@@ -34,8 +34,10 @@ pub struct Attachment {
     pub size: u64,
 }
 
-/// Parse `bytes`; `Err` carries the reason the fields are empty.
-pub fn parse(bytes: &[u8]) -> Result<Headers, String> {
+/// Parse `bytes` into the catalog fields and the decoded contents of each
+/// attachment (in the order of [`Headers::attachments`]); `Err` carries the
+/// reason the fields are empty.
+pub fn parse(bytes: &[u8]) -> Result<(Headers, Vec<Vec<u8>>), String> {
     match catch_unwind(AssertUnwindSafe(|| parse_inner(bytes))) {
         Ok(Some(h)) => Ok(h),
         Ok(None) => Err("the message parser found no header in it".to_string()),
@@ -43,10 +45,11 @@ pub fn parse(bytes: &[u8]) -> Result<Headers, String> {
     }
 }
 
-fn parse_inner(bytes: &[u8]) -> Option<Headers> {
+fn parse_inner(bytes: &[u8]) -> Option<(Headers, Vec<Vec<u8>>)> {
     let m = MessageParser::default().parse(bytes)?;
     let date = m.date();
-    Some(Headers {
+    let contents = m.attachments().map(|p| p.contents().to_vec()).collect();
+    let headers = Headers {
         message_id: m.message_id().map(|s| format!("<{s}>")),
         date_raw: m.header_raw("Date").map(|s| s.trim().to_string()),
         date: date.filter(|d| d.is_valid()).map(|d| utc(d.to_timestamp())),
@@ -72,7 +75,8 @@ fn parse_inner(bytes: &[u8]) -> Option<Headers> {
                 size: p.len() as u64,
             })
             .collect(),
-    })
+    };
+    Some((headers, contents))
 }
 
 fn addresses(a: &Address<'_>) -> Vec<String> {
@@ -114,7 +118,8 @@ Message-ID: <abc@example.org>\r\n\
 In-Reply-To: <parent@example.org>\r\n\
 References: <root@example.org> <parent@example.org>\r\n\
 \r\nbody\r\n";
-        let h = parse(msg).unwrap();
+        let (h, parts) = parse(msg).unwrap();
+        assert!(parts.is_empty());
         assert_eq!(h.message_id.as_deref(), Some("<abc@example.org>"));
         assert_eq!(h.from.as_deref(), Some("Renée <renee@example.org>"));
         assert_eq!(h.to, ["a@example.org", "Bob <b@example.org>"]);

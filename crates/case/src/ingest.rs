@@ -77,6 +77,16 @@ struct Prepared {
     headers: Result<Headers, String>,
     /// The bytes as a pack frame (compressed).
     frame: Vec<u8>,
+    /// Its attachments, ready to store.
+    documents: Vec<Document>,
+}
+
+/// An attachment as stored: content-addressed like a message.
+struct Document {
+    sha256: [u8; 32],
+    kind: &'static str,
+    size: u64,
+    frame: Vec<u8>,
 }
 
 impl Case {
@@ -247,6 +257,15 @@ fn read_units(todo: &[Unit], next: &AtomicUsize, reader: &Reader, tx: Sender<Bat
     }
 }
 
+fn document(bytes: &[u8]) -> Document {
+    Document {
+        sha256: <sha2::Sha256 as sha2::Digest>::digest(bytes).into(),
+        kind: tamis_forensics::document::identify(bytes).name(),
+        size: bytes.len() as u64,
+        frame: blobs::frame(bytes),
+    }
+}
+
 fn prepare(rx: Receiver<Batch<Event>>, tx: Sender<Batch<Row>>) {
     for batch in rx {
         let items = batch
@@ -254,12 +273,16 @@ fn prepare(rx: Receiver<Batch<Event>>, tx: Sender<Batch<Row>>) {
             .into_iter()
             .map(|e| match e {
                 Event::Message(occ) => {
-                    let headers = headers::parse(&occ.bytes);
+                    let (headers, documents) = match headers::parse(&occ.bytes) {
+                        Ok((h, parts)) => (Ok(h), parts.iter().map(|b| document(b)).collect()),
+                        Err(e) => (Err(e), Vec::new()),
+                    };
                     let frame = blobs::frame(&occ.bytes);
                     Row::Message(Box::new(Prepared {
                         occ,
                         headers,
                         frame,
+                        documents,
                     }))
                 }
                 e => Row::Other(e),
@@ -282,6 +305,8 @@ struct Writer<'c> {
     /// Hashes of the messages already stored (32 bytes each: a million
     /// messages cost ~50 MB here, the price of not asking SQLite per copy).
     known: HashSet<[u8; 32]>,
+    /// The same for attachments (stored once, whatever carries them).
+    known_documents: HashSet<[u8; 32]>,
     roots: Vec<i64>,
     in_tx: usize,
     last_commit: Instant,
@@ -290,19 +315,22 @@ struct Writer<'c> {
 impl<'c> Writer<'c> {
     fn new(case: &'c mut Case, roots: &[i64]) -> Result<Self> {
         let packs = Packs::open(&case.blob_dir(), &case.conn)?;
-        let known = {
-            let mut st = case.conn.prepare("SELECT sha256 FROM messages")?;
+        let hashes = |table: &str| -> Result<HashSet<[u8; 32]>> {
+            let mut st = case.conn.prepare(&format!("SELECT sha256 FROM {table}"))?;
             let hexes: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-            hexes
+            Ok(hexes
                 .iter()
                 .filter_map(|h| hex::decode(h).ok()?.try_into().ok())
-                .collect()
+                .collect())
         };
+        let known = hashes("messages")?;
+        let known_documents = hashes("documents")?;
         case.conn.execute_batch("BEGIN")?;
         Ok(Writer {
             case,
             packs,
             known,
+            known_documents,
             roots: roots.to_vec(),
             in_tx: 0,
             last_commit: Instant::now(),
@@ -433,9 +461,17 @@ impl<'c> Writer<'c> {
                 ],
             )?;
             for (i, a) in h.attachments.iter().enumerate() {
-                self.case.conn.prepare_cached("INSERT OR IGNORE INTO attachments (message, idx, name, content_type, size) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                let doc = p.documents.get(i);
+                if let Some(d) = doc
+                    && self.known_documents.insert(d.sha256)
+                {
+                    let blob = self.packs.append(&self.case.conn, &d.frame)?;
+                    self.case.conn.prepare_cached("INSERT OR IGNORE INTO documents (sha256, size, kind, pack, pack_offset, stored_len) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+                        .execute(params![hex::encode(d.sha256), d.size as i64, d.kind, blob.pack, blob.offset as i64, blob.len as i64])?;
+                }
+                self.case.conn.prepare_cached("INSERT OR IGNORE INTO attachments (message, idx, name, content_type, size, document) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
                 .execute(
-                    params![sha, i as i64, a.name, a.content_type, a.size as i64],
+                    params![sha, i as i64, a.name, a.content_type, a.size as i64, doc.map(|d| hex::encode(d.sha256))],
                 )?;
             }
             self.known.insert(occ.sha256);

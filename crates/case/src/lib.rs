@@ -433,3 +433,32 @@ pub struct MessageFinding {
     pub explanation: String,
     pub data: serde_json::Value,
 }
+
+/// Work on the thread pool in chunks while the calling thread writes the
+/// previous chunk's results: SQLite has one writer, and the work should
+/// not wait for it.
+fn pipeline<T: Sync, R: Send>(
+    items: &[T],
+    chunk: usize,
+    work: impl Fn(&T) -> Result<R> + Sync,
+    mut write: impl FnMut(Vec<R>) -> Result<()>,
+) -> Result<()> {
+    use rayon::prelude::*;
+    let (tx, rx) = crossbeam_channel::bounded::<Result<Vec<R>>>(2);
+    std::thread::scope(|scope| -> Result<()> {
+        let work = &work;
+        scope.spawn(move || {
+            for part in items.chunks(chunk) {
+                let out = part.par_iter().map(work).collect::<Result<Vec<_>>>();
+                let failed = out.is_err();
+                if tx.send(out).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        for part in rx {
+            write(part?)?;
+        }
+        Ok(())
+    })
+}

@@ -135,7 +135,8 @@ const MIGRATIONS: &[&str] = &[
     // verdict split into what the signatures say and what is shown.
     r#"
     -- One row per distinct attachment (by SHA-256 of its decoded bytes),
-    -- stored in the packs like messages.
+    -- stored in the packs like messages by ingest; `meta` (JSON) or
+    -- `error` once examined (`examined` = 1).
     CREATE TABLE documents (
         sha256       TEXT PRIMARY KEY,
         size         INTEGER NOT NULL,
@@ -143,6 +144,7 @@ const MIGRATIONS: &[&str] = &[
         pack         INTEGER NOT NULL,
         pack_offset  INTEGER NOT NULL,
         stored_len   INTEGER NOT NULL,
+        examined     INTEGER NOT NULL DEFAULT 0,
         meta         TEXT,
         error        TEXT
     );

@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use rayon::prelude::*;
 use rusqlite::params;
 use serde::Serialize;
 use tamis_keys::KeyRecord;
@@ -195,45 +194,31 @@ impl Case {
         let blob_dir = self.blob_dir();
         let total = todo.len() as u64;
         let mut report = VerifyReport::default();
-        let (tx_chunks, rx_chunks) = crossbeam_channel::bounded::<Result<Vec<VerdictRow>>>(2);
-        std::thread::scope(|scope| -> Result<()> {
-            // Reading, checking and judging run in parallel on the pool while
-            // this thread writes the previous chunk's verdicts.
-            let (todo, blob_dir, archive) = (&todo, &blob_dir, &archive);
-            scope.spawn(move || {
-                for chunk in todo.chunks(1024) {
-                    let verdicts = chunk
-                        .par_iter()
-                        .map(|(sha, blob)| {
-                            let bytes = blobs::read(blob_dir, *blob)?;
-                            let a = assess(&bytes, archive, opts);
-                            // A damaged pack can only make a message fail:
-                            // bytes that verify with the domain's key are the
-                            // bytes it signed. So the stored hash is checked
-                            // whenever the verdict is anything else.
-                            if a.verdict != Verdict::Authentic {
-                                check_hash(sha, &bytes)?;
-                            }
-                            Ok(VerdictRow::new(sha, &a))
-                        })
-                        .collect::<Result<Vec<_>>>();
-                    let failed = verdicts.is_err();
-                    if tx_chunks.send(verdicts).is_err() || failed {
-                        return;
-                    }
+        crate::pipeline(
+            &todo,
+            1024,
+            |(sha, blob)| {
+                let bytes = blobs::read(&blob_dir, *blob)?;
+                let a = assess(&bytes, &archive, opts);
+                // A damaged pack can only make a message fail: bytes that
+                // verify with the domain's key are the bytes it signed. So
+                // the stored hash is checked whenever the verdict is
+                // anything else.
+                if a.verdict != Verdict::Authentic {
+                    check_hash(sha, &bytes)?;
                 }
-            });
-            for verdicts in rx_chunks {
-                let mut verdicts = verdicts?;
+                Ok(VerdictRow::new(sha, &a))
+            },
+            |mut verdicts| {
                 // Messages are judged in pack order (sequential reads) but
                 // keyed by hash: sorted, the inserts walk the b-tree once.
                 verdicts.sort_unstable_by(|a, b| a.message.cmp(&b.message));
                 self.write_verdicts(&verdicts)?;
                 report.verified += verdicts.len() as u64;
                 progress(report.verified, total);
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         // Findings stand beside the new signature verdicts as before.
         self.apply_findings()?;
         let mut st = self

@@ -36,9 +36,18 @@ fn hop(by: &str, time: i64) -> Hop {
 
 const DATE: i64 = 1_455_700_000; // 2016-02-17
 
+/// What, the hops, the Date, the DKIM `t=`s, and the findings expected.
+type HeaderCase = (
+    &'static str,
+    Vec<Hop>,
+    Option<i64>,
+    Vec<i64>,
+    &'static [&'static str],
+);
+
 #[test]
 fn header_findings_by_kind() {
-    let cases: &[(&str, Vec<Hop>, Option<i64>, Vec<i64>, &[&str])] = &[
+    let cases: &[HeaderCase] = &[
         (
             "sane",
             vec![hop("a", DATE + 5), hop("b", DATE + 9)],

@@ -488,20 +488,17 @@ fn attachment_for(
     match rng.random_range(0..10) {
         0..5 => {
             let n = rng.random_range(4_000..120_000);
-            let stream = noise(rng, n);
-            let mut pdf = format!(
-                "%PDF-1.4\n1 0 obj << /Title ({subject}) /Author ({author}) /Producer (LibreOffice 5.2) /CreationDate (D:{ts}) >> endobj\n2 0 obj << /Length {} /Filter /FlateDecode >> stream\n",
-                stream.len()
-            )
-            .into_bytes();
-            pdf.extend_from_slice(&stream);
-            pdf.extend_from_slice(b"\nendstream endobj\ntrailer << /Info 1 0 R >>\n%%EOF\n");
+            let pdf = pdf_document(subject, author, ts, &noise(rng, n));
             (format!("{stem}.pdf"), "application/pdf", pdf)
         }
         5..7 => {
-            let mut jpg = vec![0xff, 0xd8, 0xff, 0xe0];
+            // SOI, a JFIF header, a start of scan, then the scan's bytes.
+            let mut jpg = vec![0xff, 0xd8, 0xff, 0xe0, 0, 16];
+            jpg.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+            jpg.extend_from_slice(&[0xff, 0xda, 0, 8, 1, 1, 0, 0, 0x3f, 0]);
             let n = rng.random_range(10_000..200_000);
-            jpg.extend(noise(rng, n));
+            // Entropy-coded data never holds a bare 0xFF (it is stuffed).
+            jpg.extend(noise(rng, n).into_iter().map(|b| b.min(0xfe)));
             jpg.extend_from_slice(&[0xff, 0xd9]);
             ("photo.jpg".to_string(), "image/jpeg", jpg)
         }
@@ -514,6 +511,66 @@ fn attachment_for(
             (format!("{stem}.csv"), "text/csv", csv.into_bytes())
         }
     }
+}
+
+/// A small well-formed PDF (catalog, empty page tree, Info dictionary, one
+/// incompressible stream, cross-reference table), created a day and saved
+/// an hour before `ts`, the time of the message carrying it.
+fn pdf_document(title: &str, author: &str, ts: i64, stream: &[u8]) -> Vec<u8> {
+    // Text strings: literal when ASCII, UTF-16BE with a BOM otherwise.
+    let text = |s: &str| -> String {
+        if s.is_ascii() {
+            let escaped: String = s
+                .chars()
+                .flat_map(|c| match c {
+                    '(' | ')' | '\\' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            format!("({escaped})")
+        } else {
+            let hex: String = s.encode_utf16().map(|u| format!("{u:04X}")).collect();
+            format!("<FEFF{hex}>")
+        }
+    };
+    let date = |t: i64| {
+        let d = mail_parser::DateTime::from_timestamp(t);
+        format!(
+            "D:{:04}{:02}{:02}{:02}{:02}{:02}Z",
+            d.year, d.month, d.day, d.hour, d.minute, d.second
+        )
+    };
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [] /Count 0 >>".to_string(),
+        format!(
+            "<< /Title {} /Author {} /Creator (Writer) /Producer (LibreOffice 5.2) /CreationDate ({}) /ModDate ({}) >>",
+            text(title),
+            text(author),
+            date(ts - 86_400),
+            date(ts - 3600)
+        ),
+    ];
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    offsets.push(pdf.len());
+    pdf.extend_from_slice(format!("4 0 obj\n<< /Length {} >>\nstream\n", stream.len()).as_bytes());
+    pdf.extend_from_slice(stream);
+    pdf.extend_from_slice(b"\nendstream\nendobj\n");
+    let xref = pdf.len();
+    pdf.extend_from_slice(b"xref\n0 5\n0000000000 65535 f \n");
+    for o in offsets {
+        pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!("trailer\n<< /Size 5 /Root 1 0 R /Info 3 0 R >>\nstartxref\n{xref}\n%%EOF\n")
+            .as_bytes(),
+    );
+    pdf
 }
 
 fn rfc2822(ts: i64) -> String {

@@ -247,6 +247,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
             };
             let bar = progress_bar(quiet);
+            let started = std::time::Instant::now();
             let report = c
                 .ingest(&paths, &opts, &mut |p| {
                     bar.set_length(p.bytes_total.max(1));
@@ -258,11 +259,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 })
                 .context("ingest")?;
             bar.finish_and_clear();
+            let read = started.elapsed();
             import_keys(&mut c, &keys)?;
             c.verify(false, &mut |_, _| {}).context("verifying")?;
+            let verified = started.elapsed();
             let examined = c
                 .examine(&document_pool()?, &mut |_, _| {})
                 .context("examining")?;
+            let examined_at = started.elapsed();
             let status = c.status()?;
             eprintln!(
                 "read {} files ({} already done), {} message copies, {} new messages; case holds {} messages in {} copies",
@@ -275,6 +279,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             eprintln!("verdicts: {}", counts(&status.verdicts));
             print_examined(&examined);
+            eprintln!(
+                "time: reading {:.2} s, verification {:.2} s, forensics {:.2} s",
+                read.as_secs_f64(),
+                (verified - read).as_secs_f64(),
+                (examined_at - verified).as_secs_f64()
+            );
             if status.errors > 0 || status.warnings > 0 {
                 eprintln!("{} errors, {} warnings:", status.errors, status.warnings);
                 let problems = c.problems()?;
@@ -876,8 +886,8 @@ fn document_pool() -> Result<tamis_forensics::isolate::Pool> {
 
 fn print_examined(e: &tamis_case::ExamineReport) {
     eprintln!(
-        "forensics: {} messages examined, {} new documents ({} unreadable), {} findings; {} unsigned messages forged by findings (`tamis findings`)",
-        e.messages, e.new_documents, e.unreadable_documents, e.findings, e.forged
+        "forensics: {} messages examined, {} documents read ({} unreadable), {} findings; {} unsigned messages forged by findings (`tamis findings`)",
+        e.messages, e.documents, e.unreadable_documents, e.findings, e.forged
     );
 }
 
