@@ -19,7 +19,9 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use tamis_forensics::document::{self, Meta};
 use tamis_forensics::isolate::Pool;
+use tamis_forensics::patterns;
 use tamis_forensics::people::{Doc, Population};
+use tamis_forensics::profile::Profile;
 use tamis_forensics::{Finding, Severity, diff, message};
 
 use crate::blobs::{self, BlobRef};
@@ -52,6 +54,7 @@ pub struct FindingRow {
 /// What examining one message gives, ready to write.
 struct Examined {
     message: String,
+    profile: String,
     findings: Vec<(Option<String>, Finding)>,
 }
 
@@ -180,8 +183,10 @@ impl Case {
                         }
                     }
                 }
+                let profile = tamis_forensics::profile::profile(&bytes);
                 Ok(Examined {
                     message: sha.clone(),
+                    profile: serde_json::to_string(&profile).unwrap_or_default(),
                     findings,
                 })
             },
@@ -191,8 +196,10 @@ impl Case {
                     for (attachment, f) in &e.findings {
                         insert_finding(&tx, "message", Some(&e.message), attachment.as_deref(), f)?;
                     }
-                    tx.prepare_cached("INSERT OR IGNORE INTO examined (message) VALUES (?1)")?
-                        .execute([&e.message])?;
+                    tx.prepare_cached(
+                        "INSERT OR IGNORE INTO examined (message, profile) VALUES (?1, ?2)",
+                    )?
+                    .execute([&e.message, &e.profile])?;
                 }
                 tx.commit()?;
                 report.messages += chunk.len() as u64;
@@ -231,6 +238,7 @@ impl Case {
     /// Recompute the findings that rest on the whole dump.
     fn case_findings(&mut self) -> Result<()> {
         let mut population = Population::default();
+        let mut domains: HashMap<String, usize> = HashMap::new();
         {
             let mut st = self
                 .conn
@@ -245,6 +253,9 @@ impl Case {
                 {
                     let (name, address) = split_mailbox(&mailbox);
                     population.add(name, address);
+                    if let Some((_, d)) = address.and_then(|a| a.rsplit_once('@')) {
+                        *domains.entry(d.to_ascii_lowercase()).or_default() += 1;
+                    }
                 }
             }
         }
@@ -271,6 +282,30 @@ impl Case {
             for f in population.findings(name, meta) {
                 found.push((Some(message.clone()), Some(name.clone()), f));
             }
+        }
+        let languages: Vec<(usize, &str)> = carried
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, _, _, m))| Some((i, m.language.as_deref()?)))
+            .collect();
+        for (i, f) in patterns::document_languages(&languages) {
+            let (message, name, _, _) = &carried[i];
+            found.push((Some(message.clone()), Some(name.clone()), f));
+        }
+        // What is usual in this dump, and what breaks it.
+        let (examined, profiles): (Vec<String>, Vec<Profile>) = {
+            let mut st = self
+                .conn
+                .prepare("SELECT message, profile FROM examined ORDER BY message")?;
+            let rows: Vec<(String, String)> = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            rows.into_iter()
+                .map(|(m, p)| (m, serde_json::from_str(&p).unwrap_or_default()))
+                .unzip()
+        };
+        for (i, f) in patterns::findings(&profiles, &patterns::org_domains(&domains)) {
+            found.push((Some(examined[i].clone()), None, f));
         }
         // Clusters over distinct documents, named by where one was found.
         let mut first_seen: HashMap<&str, (&str, &str, &Meta)> = HashMap::new();

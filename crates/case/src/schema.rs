@@ -149,9 +149,11 @@ const MIGRATIONS: &[&str] = &[
         error        TEXT
     );
     ALTER TABLE attachments ADD COLUMN document TEXT;
-    -- Messages whose attachments and own headers have been examined.
+    -- Messages examined, with the traits the dump-wide checks compare
+    -- (tamis_forensics::profile, JSON).
     CREATE TABLE examined (
-        message  TEXT PRIMARY KEY
+        message  TEXT PRIMARY KEY,
+        profile  TEXT NOT NULL
     ) WITHOUT ROWID;
     -- Findings. `scope` 'message': a function of one message and its
     -- documents, written once with its `examined` row; 'case': rests on

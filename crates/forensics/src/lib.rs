@@ -20,13 +20,19 @@
 //!   crash costs one attachment.
 //! - [`people`]: who the organisation is, learnt from the dump, and the
 //!   findings on documents that rest on it.
+//! - [`profile`] and [`patterns`]: the few traits of each message the
+//!   dump-wide checks compare (time zone, client, first relay, Message-ID
+//!   time, domains named), what is usual in this dump, and what breaks it;
+//!   look-alike domains and password forms (intrusion evidence).
 //! - [`diff`]: what differs between two copies of one message.
 
 pub mod diff;
 pub mod document;
 pub mod isolate;
 pub mod message;
+pub mod patterns;
 pub mod people;
+pub mod profile;
 
 use serde::{Deserialize, Serialize};
 

@@ -8,7 +8,9 @@ use std::time::Duration;
 use tamis_forensics::document::{Limits, Meta, Stamp, metadata};
 use tamis_forensics::isolate::{IsolateError, Pool};
 use tamis_forensics::message::{Hop, document_findings, header_findings};
+use tamis_forensics::patterns;
 use tamis_forensics::people::{Doc, Population, clusters};
+use tamis_forensics::profile::Profile;
 use tamis_forensics::{Finding, KINDS};
 
 fn doc(name: &str) -> Meta {
@@ -307,4 +309,79 @@ fn a_hung_or_crashed_worker_costs_one_document() {
         local.metadata(b"PK\x03\x04broken"),
         Err(IsolateError::Document(_))
     ));
+}
+
+fn sender(i: i64, zone: i32, relay: &str) -> Profile {
+    Profile {
+        from: Some("claire.martin@campaign.example.org".into()),
+        date: Some(DATE + i * 3600),
+        zone: Some(zone),
+        id_time: Some(("mozilla".into(), DATE + i * 3600 + 2)),
+        first_relay: Some(relay.into()),
+        domains: vec!["campaign.example.org".into()],
+        ..Profile::default()
+    }
+}
+
+#[test]
+fn dump_pattern_findings_by_kind() {
+    // Twenty-four ordinary messages from Paris through the usual relay...
+    let mut profiles: Vec<Profile> = (0..24)
+        .map(|i| {
+            sender(
+                i,
+                if i % 2 == 0 { 60 } else { 120 },
+                "smtp.campaign.example.org",
+            )
+        })
+        .collect();
+    // ...and one of each oddity.
+    let mut odd_zone = sender(30, -300, "smtp.campaign.example.org");
+    odd_zone.id_time = None;
+    let mut odd_id = sender(31, 60, "smtp.campaign.example.org");
+    odd_id.id_time = Some(("mozilla".into(), DATE - 90 * 86_400));
+    let odd_relay = sender(32, 60, "mail.elsewhere.example.net");
+    let phishing = Profile {
+        domains: vec!["campaign-secure.example.com".into()],
+        password_form: true,
+        ..Profile::default()
+    };
+    profiles.extend([odd_zone, odd_id, odd_relay, phishing]);
+    let found = patterns::findings(&profiles, &["campaign.example.org".to_string()]);
+    let got: Vec<(usize, String)> = found
+        .iter()
+        .map(|(i, f)| (*i, format!("{} {}", f.kind, f.severity.name())))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (24, "time_zone_unusual notice".to_string()),
+            (25, "message_id_time notice".to_string()),
+            (26, "relay_unusual notice".to_string()),
+            (27, "lookalike_domain notice".to_string()),
+            (27, "credential_form notice".to_string()),
+        ]
+    );
+    // A dump without a pattern gives no finding.
+    let scattered: Vec<Profile> = (0..24)
+        .map(|i| sender(i, (i as i32 % 12) * 60, "r.example.org"))
+        .collect();
+    assert!(
+        patterns::findings(&scattered, &[])
+            .iter()
+            .all(|(_, f)| f.kind != "time_zone_unusual")
+    );
+}
+
+#[test]
+fn document_language_needs_a_majority_elsewhere() {
+    let mut langs: Vec<(usize, &str)> = (0..20)
+        .map(|i| (i, if i % 3 == 0 { "fr" } else { "fr-FR" }))
+        .collect();
+    langs.push((20, "ru-RU"));
+    let found = patterns::document_languages(&langs);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0, 20);
+    assert_eq!(found[0].1.kind, "document_language");
+    assert!(patterns::document_languages(&langs[..5]).is_empty());
 }
