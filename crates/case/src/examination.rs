@@ -328,6 +328,7 @@ impl Case {
             found.push((None, None, f));
         }
         found.extend(self.message_id_reuse()?);
+        found.extend(self.text_comparisons(&examined, &profiles)?);
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM findings WHERE scope = 'case'", [])?;
         // An unreadable document is reported once, at the first place it
@@ -349,6 +350,132 @@ impl Case {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Replies against the messages they answer, and unproven messages
+    /// against proven ones with nearly the same text.
+    fn text_comparisons(&self, examined: &[String], profiles: &[Profile]) -> Result<Vec<Placed>> {
+        use rayon::prelude::*;
+        struct Info {
+            blob: BlobRef,
+            message_id: Option<String>,
+            in_reply_to: Option<String>,
+            proven: bool,
+        }
+        let mut info: HashMap<String, Info> = HashMap::new();
+        let mut by_id: HashMap<String, Vec<String>> = HashMap::new();
+        {
+            let mut st = self.conn.prepare(
+                "SELECT m.sha256, m.pack, m.pack_offset, m.stored_len, m.message_id, m.in_reply_to,
+                        v.signature_verdict IN ('authentic', 'authentic_transformed')
+                 FROM messages m LEFT JOIN verdicts v ON v.message = m.sha256 ORDER BY m.sha256",
+            )?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                let sha: String = r.get(0)?;
+                let message_id: Option<String> = r.get(4)?;
+                if let Some(id) = &message_id {
+                    by_id.entry(id.clone()).or_default().push(sha.clone());
+                }
+                info.insert(
+                    sha,
+                    Info {
+                        blob: BlobRef {
+                            pack: r.get(1)?,
+                            offset: r.get::<_, i64>(2)? as u64,
+                            len: r.get::<_, i64>(3)? as u64,
+                        },
+                        message_id,
+                        in_reply_to: list(r.get(5)?).into_iter().next(),
+                        proven: r.get::<_, Option<bool>>(6)?.unwrap_or(false),
+                    },
+                );
+            }
+        }
+        let blob_dir = self.blob_dir();
+        let text = |sha: &str| -> Result<Option<(String, Vec<u8>)>> {
+            let Some(i) = info.get(sha) else {
+                return Ok(None);
+            };
+            let bytes = blobs::read(&blob_dir, i.blob)?;
+            check_hash(sha, &bytes)?;
+            Ok(Some((tamis_forensics::text::body_text(&bytes), bytes)))
+        };
+        // Each quoting reply, with the copy of its parent to compare with
+        // (a proven one if there is one).
+        let replies: Vec<(&str, &str)> = examined
+            .iter()
+            .zip(profiles)
+            .filter(|(_, p)| p.quotes)
+            .filter_map(|(sha, _)| {
+                let parent_id = info.get(sha)?.in_reply_to.as_ref()?;
+                let copies = by_id.get(parent_id)?;
+                let parent = copies
+                    .iter()
+                    .find(|c| info.get(*c).is_some_and(|i| i.proven))
+                    .or(copies.first())?;
+                Some((sha.as_str(), parent.as_str()))
+            })
+            .collect();
+        let mut out: Vec<Placed> = replies
+            .par_iter()
+            .map(|(reply, parent)| -> Result<Option<Placed>> {
+                let (Some((r, _)), Some((p, _))) = (text(reply)?, text(parent)?) else {
+                    return Ok(None);
+                };
+                Ok(tamis_forensics::text::quote_check(&r, &p).map(|mut f| {
+                    f.data["parent"] = serde_json::json!(parent);
+                    (Some(reply.to_string()), None, f)
+                }))
+            })
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect();
+        // Near-duplicates: unproven messages nearly matching a proven one
+        // under another Message-ID.
+        let hashes: Vec<Option<u64>> = profiles.iter().map(|p| p.simhash).collect();
+        let proven_at = |i: &usize| info.get(&examined[*i]).is_some_and(|x| x.proven);
+        let all: Vec<usize> = (0..examined.len()).collect();
+        let (proven, unproven): (Vec<usize>, Vec<usize>) = all.into_iter().partition(proven_at);
+        let mut nearest: HashMap<usize, (u32, usize)> = HashMap::new();
+        for (i, j) in tamis_forensics::text::near_pairs(&hashes, &unproven, &proven) {
+            let (a, b) = (&info[&examined[i]], &info[&examined[j]]);
+            if a.message_id.is_some() && a.message_id == b.message_id {
+                continue;
+            }
+            let bits = hashes[i]
+                .zip(hashes[j])
+                .map_or(64, |(x, y)| (x ^ y).count_ones());
+            let e = nearest.entry(i).or_insert((bits, j));
+            if (bits, j) < *e {
+                *e = (bits, j);
+            }
+        }
+        let mut pairs: Vec<(usize, (u32, usize))> = nearest.into_iter().collect();
+        pairs.sort();
+        for (i, (bits, j)) in pairs {
+            let (Some((_, copy)), Some((_, proven))) = (text(&examined[i])?, text(&examined[j])?)
+            else {
+                continue;
+            };
+            let d = diff::diff(&proven, &copy);
+            let other_id = info[&examined[j]].message_id.clone().unwrap_or_default();
+            out.push((
+                Some(examined[i].clone()),
+                None,
+                Finding::new(
+                    "near_duplicate",
+                    Severity::Notice,
+                    format!(
+                        "the text is nearly that of a proven message ({other_id}, {bits} of 64 SimHash bits apart) under another Message-ID: {}",
+                        d.summary()
+                    ),
+                    serde_json::json!({ "proven": examined[j], "message_id": other_id, "bits": bits, "diff": d }),
+                ),
+            ));
+        }
+        Ok(out)
     }
 
     /// Different messages under one Message-ID: each copy is flagged, and

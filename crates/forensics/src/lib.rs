@@ -24,6 +24,8 @@
 //!   dump-wide checks compare (time zone, client, first relay, Message-ID
 //!   time, domains named), what is usual in this dump, and what breaks it;
 //!   look-alike domains and password forms (intrusion evidence).
+//! - [`text`]: a reply's quotation against its parent, near-duplicate
+//!   texts (SimHash).
 //! - [`diff`]: what differs between two copies of one message.
 
 pub mod diff;
@@ -33,6 +35,7 @@ pub mod message;
 pub mod patterns;
 pub mod people;
 pub mod profile;
+pub mod text;
 
 use serde::{Deserialize, Serialize};
 
@@ -140,6 +143,34 @@ pub const KINDS: &[(&str, &str)] = &[
     (
         "message_id_reused",
         "several different messages share one Message-ID",
+    ),
+    (
+        "time_zone_unusual",
+        "a sender who always writes from one or two time zones dated this message from another",
+    ),
+    (
+        "message_id_time",
+        "the time encoded in the Message-ID disagrees with the Date, where the dump's other such Message-IDs agree",
+    ),
+    (
+        "relay_unusual",
+        "mail from this domain always entered by the same relays; this message by another",
+    ),
+    (
+        "lookalike_domain",
+        "the message names a domain imitating the organisation's own (phishing)",
+    ),
+    (
+        "credential_form",
+        "the message holds an HTML form asking for a password (credential harvesting)",
+    ),
+    (
+        "quote_mismatch",
+        "a reply quotes text that the message it answers does not hold",
+    ),
+    (
+        "near_duplicate",
+        "the message's text is nearly that of a proven message under another Message-ID",
     ),
     (
         "document_cluster",

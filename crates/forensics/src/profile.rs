@@ -29,6 +29,10 @@ pub struct Profile {
     pub domains: Vec<String>,
     /// An HTML form with a password field (credential harvesting).
     pub password_form: bool,
+    /// SimHash of the message's own text ([`crate::text::simhash`]).
+    pub simhash: Option<u64>,
+    /// Does it quote another message (`>` lines)?
+    pub quotes: bool,
 }
 
 /// The profile of `raw` (empty where the parser finds nothing).
@@ -79,6 +83,12 @@ pub fn profile(raw: &[u8]) -> Profile {
     domains.sort();
     domains.dedup();
     p.domains = domains;
+    let text = (0..msg.text_body.len())
+        .filter_map(|i| msg.body_text(i))
+        .collect::<Vec<_>>()
+        .join("\n");
+    p.simhash = crate::text::simhash(&text);
+    p.quotes = crate::text::quotes(&text);
     p
 }
 

@@ -21,6 +21,13 @@ fn doc(name: &str) -> Meta {
 }
 
 fn kinds(f: &[Finding]) -> Vec<String> {
+    for x in f {
+        assert!(
+            KINDS.iter().any(|(k, _)| *k == x.kind),
+            "{} is not in KINDS",
+            x.kind
+        );
+    }
     f.iter()
         .map(|f| format!("{} {}", f.kind, f.severity.name()))
         .collect()
@@ -350,6 +357,7 @@ fn dump_pattern_findings_by_kind() {
     let found = patterns::findings(&profiles, &["campaign.example.org".to_string()]);
     let got: Vec<(usize, String)> = found
         .iter()
+        .inspect(|(_, f)| assert!(KINDS.iter().any(|(k, _)| *k == f.kind), "{}", f.kind))
         .map(|(i, f)| (*i, format!("{} {}", f.kind, f.severity.name())))
         .collect();
     assert_eq!(

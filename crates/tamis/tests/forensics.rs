@@ -197,3 +197,88 @@ fn sample_leak_findings_localise_tampering_and_doctored_documents() {
         );
     }
 }
+
+/// A plain message.
+fn mail(from: &str, to: &str, id: &str, reply_to_id: Option<&str>, body: &str) -> String {
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: Budget\r\nDate: Wed, 17 Feb 2016 11:33:18 +0100\r\nMessage-ID: <{id}>\r\n{}Content-Type: text/html; charset=utf-8\r\n\r\n{body}\r\n",
+        reply_to_id
+            .map(|r| format!("In-Reply-To: <{r}>\r\n"))
+            .unwrap_or_default()
+    )
+}
+
+#[test]
+fn phishing_and_misquoted_replies_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump");
+    std::fs::create_dir(&dump).unwrap();
+    let parent = "Bonjour à tous, le budget du meeting de Lyon est validé à 12 000 euros. La salle est réservée pour le samedi 14 mai et les militants arrivent à 9 heures.";
+    let files = [
+        ("parent.eml", mail("Claire <claire@campaign.example.org>", "julien@campaign.example.org", "p@campaign.example.org", None, parent)),
+        (
+            "reply.eml",
+            mail(
+                "Julien <julien@campaign.example.org>",
+                "claire@campaign.example.org",
+                "r@campaign.example.org",
+                Some("p@campaign.example.org"),
+                "D'accord.<br>\n&gt; Bonjour à tous, le budget du meeting de Lyon est validé à 95 000 euros en liquide.<br>\n&gt; La salle est payée par la fédération et les militants arrivent à 9 heures.",
+            )
+            .replace("text/html", "text/plain")
+            .replace("<br>", "")
+            .replace("&gt;", ">"),
+        ),
+        (
+            "phish.eml",
+            mail(
+                "IT <it@campaign-secure.example.com>",
+                "julien@campaign.example.org",
+                "x@campaign-secure.example.com",
+                None,
+                "<p>Votre boîte est pleine.</p><form action=\"https://campaign-secure.example.com/login\"><input name=u><input type=\"password\" name=p></form>",
+            ),
+        ),
+    ];
+    for (name, body) in &files {
+        std::fs::write(dump.join(name), body).unwrap();
+    }
+    for i in 0..4 {
+        std::fs::write(
+            dump.join(format!("n{i}.eml")),
+            mail(
+                "Sophie <sophie@campaign.example.org>",
+                "claire@campaign.example.org",
+                &format!("n{i}@campaign.example.org"),
+                None,
+                "Rien.",
+            ),
+        )
+        .unwrap();
+    }
+    let case = dir.path().join("q.case");
+    let case_s = case.to_str().unwrap();
+    let out = run(&["ingest", dump.to_str().unwrap(), "--case", case_s]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = String::from_utf8(run(&["findings", "--case", case_s]).stdout).unwrap();
+    for (kind, at, why) in [
+        ("quote_mismatch", "reply.eml", "95 000"),
+        (
+            "lookalike_domain",
+            "phish.eml",
+            "campaign-secure.example.com, which imitates the organisation's domain campaign.example.org",
+        ),
+        ("credential_form", "phish.eml", "password"),
+    ] {
+        let hit = listed
+            .split("\n")
+            .collect::<Vec<_>>()
+            .windows(2)
+            .any(|w| w[0].contains(kind) && w[0].ends_with(at) && w[1].contains(why));
+        assert!(hit, "{kind} on {at} ({why}) not in:\n{listed}");
+    }
+}
