@@ -54,7 +54,6 @@ pub struct FindingRow {
 /// What examining one message gives, ready to write.
 struct Examined {
     message: String,
-    profile: String,
     findings: Vec<(Option<String>, Finding)>,
 }
 
@@ -183,10 +182,8 @@ impl Case {
                         }
                     }
                 }
-                let profile = tamis_forensics::profile::profile(&bytes);
                 Ok(Examined {
                     message: sha.clone(),
-                    profile: serde_json::to_string(&profile).unwrap_or_default(),
                     findings,
                 })
             },
@@ -196,10 +193,8 @@ impl Case {
                     for (attachment, f) in &e.findings {
                         insert_finding(&tx, "message", Some(&e.message), attachment.as_deref(), f)?;
                     }
-                    tx.prepare_cached(
-                        "INSERT OR IGNORE INTO examined (message, profile) VALUES (?1, ?2)",
-                    )?
-                    .execute([&e.message, &e.profile])?;
+                    tx.prepare_cached("INSERT OR IGNORE INTO examined (message) VALUES (?1)")?
+                        .execute([&e.message])?;
                 }
                 tx.commit()?;
                 report.messages += chunk.len() as u64;
@@ -296,7 +291,7 @@ impl Case {
         let (examined, profiles): (Vec<String>, Vec<Profile>) = {
             let mut st = self
                 .conn
-                .prepare("SELECT message, profile FROM examined ORDER BY message")?;
+                .prepare("SELECT message, profile FROM profiles ORDER BY message")?;
             let rows: Vec<(String, String)> = st
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?;
@@ -403,18 +398,35 @@ impl Case {
         };
         // Each quoting reply, with the copy of its parent to compare with
         // (a proven one if there is one).
+        // The profiles' digests settle most replies without reading them.
+        let at: HashMap<&str, usize> = examined
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.as_str(), i))
+            .collect();
+        let bloom = |sha: &str| -> Vec<u8> {
+            use base64::Engine;
+            at.get(sha)
+                .and_then(|i| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(&profiles[*i].text_bloom)
+                        .ok()
+                })
+                .unwrap_or_default()
+        };
         let replies: Vec<(&str, &str)> = examined
             .iter()
             .zip(profiles)
             .filter(|(_, p)| p.quotes)
-            .filter_map(|(sha, _)| {
+            .filter_map(|(sha, p)| {
                 let parent_id = info.get(sha)?.in_reply_to.as_ref()?;
                 let copies = by_id.get(parent_id)?;
                 let parent = copies
                     .iter()
                     .find(|c| info.get(*c).is_some_and(|i| i.proven))
                     .or(copies.first())?;
-                Some((sha.as_str(), parent.as_str()))
+                tamis_forensics::text::may_misquote(&p.quoted_runs, &bloom(parent))
+                    .then_some((sha.as_str(), parent.as_str()))
             })
             .collect();
         let mut out: Vec<Placed> = replies

@@ -34,10 +34,18 @@ pub struct Attachment {
     pub size: u64,
 }
 
-/// Parse `bytes` into the catalog fields and the decoded contents of each
-/// attachment (in the order of [`Headers::attachments`]); `Err` carries the
-/// reason the fields are empty.
-pub fn parse(bytes: &[u8]) -> Result<(Headers, Vec<Vec<u8>>), String> {
+/// What one parse of a message gives the case.
+pub struct Parsed {
+    pub headers: Headers,
+    /// The decoded contents of each attachment, in the order of
+    /// [`Headers::attachments`].
+    pub parts: Vec<Vec<u8>>,
+    /// The traits the forensics compare across the dump.
+    pub profile: tamis_forensics::profile::Profile,
+}
+
+/// Parse `bytes` once; `Err` carries the reason the fields are empty.
+pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
     match catch_unwind(AssertUnwindSafe(|| parse_inner(bytes))) {
         Ok(Some(h)) => Ok(h),
         Ok(None) => Err("the message parser found no header in it".to_string()),
@@ -45,7 +53,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Headers, Vec<Vec<u8>>), String> {
     }
 }
 
-fn parse_inner(bytes: &[u8]) -> Option<(Headers, Vec<Vec<u8>>)> {
+fn parse_inner(bytes: &[u8]) -> Option<Parsed> {
     let m = MessageParser::default().parse(bytes)?;
     let date = m.date();
     let contents = m.attachments().map(|p| p.contents().to_vec()).collect();
@@ -76,7 +84,11 @@ fn parse_inner(bytes: &[u8]) -> Option<(Headers, Vec<Vec<u8>>)> {
             })
             .collect(),
     };
-    Some((headers, contents))
+    Some(Parsed {
+        headers,
+        parts: contents,
+        profile: tamis_forensics::profile::profile_of(&m),
+    })
 }
 
 fn addresses(a: &Address<'_>) -> Vec<String> {
@@ -118,7 +130,9 @@ Message-ID: <abc@example.org>\r\n\
 In-Reply-To: <parent@example.org>\r\n\
 References: <root@example.org> <parent@example.org>\r\n\
 \r\nbody\r\n";
-        let (h, parts) = parse(msg).unwrap();
+        let Parsed {
+            headers: h, parts, ..
+        } = parse(msg).unwrap();
         assert!(parts.is_empty());
         assert_eq!(h.message_id.as_deref(), Some("<abc@example.org>"));
         assert_eq!(h.from.as_deref(), Some("Renée <renee@example.org>"));

@@ -79,6 +79,8 @@ struct Prepared {
     frame: Vec<u8>,
     /// Its attachments, ready to store.
     documents: Vec<Document>,
+    /// Its forensic profile (JSON).
+    profile: Option<String>,
 }
 
 /// An attachment as stored: content-addressed like a message.
@@ -273,9 +275,13 @@ fn prepare(rx: Receiver<Batch<Event>>, tx: Sender<Batch<Row>>) {
             .into_iter()
             .map(|e| match e {
                 Event::Message(occ) => {
-                    let (headers, documents) = match headers::parse(&occ.bytes) {
-                        Ok((h, parts)) => (Ok(h), parts.iter().map(|b| document(b)).collect()),
-                        Err(e) => (Err(e), Vec::new()),
+                    let (headers, documents, profile) = match headers::parse(&occ.bytes) {
+                        Ok(p) => (
+                            Ok(p.headers),
+                            p.parts.iter().map(|b| document(b)).collect(),
+                            serde_json::to_string(&p.profile).ok(),
+                        ),
+                        Err(e) => (Err(e), Vec::new(), None),
                     };
                     let frame = blobs::frame(&occ.bytes);
                     Row::Message(Box::new(Prepared {
@@ -283,6 +289,7 @@ fn prepare(rx: Receiver<Batch<Event>>, tx: Sender<Batch<Row>>) {
                         headers,
                         frame,
                         documents,
+                        profile,
                     }))
                 }
                 e => Row::Other(e),
@@ -473,6 +480,14 @@ impl<'c> Writer<'c> {
                 .execute(
                     params![sha, i as i64, a.name, a.content_type, a.size as i64, doc.map(|d| hex::encode(d.sha256))],
                 )?;
+            }
+            if let Some(profile) = &p.profile {
+                self.case
+                    .conn
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO profiles (message, profile) VALUES (?1, ?2)",
+                    )?
+                    .execute(params![sha, profile])?;
             }
             self.known.insert(occ.sha256);
             report.new_messages += 1;

@@ -316,6 +316,7 @@ impl Case {
             "problems",
             "documents",
             "examined",
+            "profiles",
             "findings",
             "verdicts",
         ] {

@@ -149,11 +149,15 @@ const MIGRATIONS: &[&str] = &[
         error        TEXT
     );
     ALTER TABLE attachments ADD COLUMN document TEXT;
-    -- Messages examined, with the traits the dump-wide checks compare
-    -- (tamis_forensics::profile, JSON).
-    CREATE TABLE examined (
+    -- Per message, the traits the dump-wide checks compare
+    -- (tamis_forensics::profile, JSON), from ingest's parse.
+    CREATE TABLE profiles (
         message  TEXT PRIMARY KEY,
         profile  TEXT NOT NULL
+    ) WITHOUT ROWID;
+    -- Messages whose own findings are written.
+    CREATE TABLE examined (
+        message  TEXT PRIMARY KEY
     ) WITHOUT ROWID;
     -- Findings. `scope` 'message': a function of one message and its
     -- documents, written once with its `examined` row; 'case': rests on

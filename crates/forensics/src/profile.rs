@@ -7,7 +7,8 @@
 //! [`crate::patterns`]) are recomputed from them without reading any
 //! message again.
 
-use mail_parser::{HeaderValue, MessageParser};
+use base64::Engine;
+use mail_parser::{HeaderValue, Message, MessageParser};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -33,14 +34,24 @@ pub struct Profile {
     pub simhash: Option<u64>,
     /// Does it quote another message (`>` lines)?
     pub quotes: bool,
+    /// The word runs of its text, as a Bloom filter (base64), and the runs
+    /// it quotes ([`crate::text::digest`]).
+    pub text_bloom: String,
+    pub quoted_runs: Vec<u64>,
 }
 
 /// The profile of `raw` (empty where the parser finds nothing).
 pub fn profile(raw: &[u8]) -> Profile {
+    MessageParser::new()
+        .parse(raw)
+        .map(|m| profile_of(&m))
+        .unwrap_or_default()
+}
+
+/// The profile of a parsed message (ingest parses each message once, for
+/// its catalog fields, its documents and this).
+pub fn profile_of(msg: &Message<'_>) -> Profile {
     let mut p = Profile::default();
-    let Some(msg) = MessageParser::new().parse(raw) else {
-        return p;
-    };
     p.from = msg
         .from()
         .and_then(|a| a.first())
@@ -89,6 +100,11 @@ pub fn profile(raw: &[u8]) -> Profile {
         .join("\n");
     p.simhash = crate::text::simhash(&text);
     p.quotes = crate::text::quotes(&text);
+    let (bloom, quoted) = crate::text::digest(&text);
+    p.text_bloom = base64::engine::general_purpose::STANDARD.encode(bloom);
+    if p.quotes {
+        p.quoted_runs = quoted;
+    }
     p
 }
 

@@ -63,7 +63,8 @@ fn split_quoted(text: &str) -> (String, String) {
     let (mut own, mut quoted) = (String::new(), String::new());
     for line in text.lines() {
         let t = line.trim_start();
-        if t.starts_with('>') {
+        // `>From ` is mbox's escape of a line starting `From `, not a quote.
+        if t.starts_with('>') && !t.starts_with(">From ") {
             let q = t.trim_start_matches(|c: char| c == '>' || c.is_whitespace());
             // Lines the client writes itself differ from one client (and
             // time zone) to the next: not the parent's words.
@@ -161,6 +162,44 @@ pub fn quote_check(reply: &str, parent: &str) -> Option<Finding> {
         ),
         json!({ "missing_runs": missing.len(), "quoted_runs": q.len(), "passage": passage }),
     ))
+}
+
+/// What a message's text lets the dump-wide pass check without reading the
+/// message again: a Bloom filter of its word runs (8 bits per run, 4
+/// hashes: about 2% false "present", never a false "absent"), and the
+/// runs it quotes (at most 512).
+pub fn digest(text: &str) -> (Vec<u8>, Vec<u64>) {
+    let w = words(text);
+    let all = shingles(&w);
+    let mut bloom = vec![0u8; all.len().max(8)];
+    let bits = bloom.len() * 8;
+    for h in &all {
+        for i in bloom_bits(*h, bits) {
+            bloom[i / 8] |= 1 << (i % 8);
+        }
+    }
+    let quoted = shingles(&words(&split_quoted(text).1));
+    (bloom, quoted.into_iter().take(512).collect())
+}
+
+fn bloom_bits(h: u64, bits: usize) -> impl Iterator<Item = usize> {
+    let (a, b) = (h & 0xffff_ffff, h >> 32 | 1);
+    (0..4u64).map(move |i| (a.wrapping_add(i.wrapping_mul(b)) % bits as u64) as usize)
+}
+
+/// Could a reply quoting these runs misquote the message with this Bloom
+/// filter? `false` settles it (the quotation is there); `true` asks for
+/// [`quote_check`] on the texts.
+pub fn may_misquote(quoted: &[u64], parent_bloom: &[u8]) -> bool {
+    let bits = parent_bloom.len() * 8;
+    if quoted.len() + SHINGLE - 1 < QUOTED_MIN || bits == 0 {
+        return false;
+    }
+    let missing = quoted
+        .iter()
+        .filter(|h| !bloom_bits(**h, bits).all(|i| parent_bloom[i / 8] & (1 << (i % 8)) != 0))
+        .count();
+    missing >= 3 && missing * 5 >= quoted.len()
 }
 
 /// Bits two SimHashes may differ in and still be near-duplicates.

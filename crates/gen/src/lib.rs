@@ -650,21 +650,12 @@ fn header_value(bytes: &[u8], name: &str) -> Option<String> {
     )
 }
 
-/// The first text part, un-quoted-printable'd well enough to quote it.
+/// The first text part, decoded, as a reply quotes it.
 fn body_text(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let start = text.find("quoted-printable\r\n\r\n").map_or(0, |i| i + 20);
-    text[start..]
-        .split("\r\n")
-        .take_while(|l| !l.starts_with("--"))
-        .filter(|l| !l.ends_with('='))
-        .map(|l| {
-            l.replace("=C3=A9", "é")
-                .replace("=C3=A8", "è")
-                .replace("=E2=80=99", "'")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    mail_parser::MessageParser::new()
+        .parse(bytes)
+        .and_then(|m| m.body_text(0).map(|t| t.replace("\r\n", "\n")))
+        .unwrap_or_default()
 }
 
 fn lf(bytes: &[u8]) -> Vec<u8> {
