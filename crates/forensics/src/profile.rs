@@ -51,12 +51,14 @@ pub fn profile(raw: &[u8]) -> Profile {
 /// The profile of a parsed message (ingest parses each message once, for
 /// its catalog fields, its documents and this).
 pub fn profile_of(msg: &Message<'_>) -> Profile {
-    let mut p = Profile::default();
-    p.from = msg
-        .from()
-        .and_then(|a| a.first())
-        .and_then(|a| a.address())
-        .map(str::to_ascii_lowercase);
+    let mut p = Profile {
+        from: msg
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .map(str::to_ascii_lowercase),
+        ..Profile::default()
+    };
     if let Some(d) = msg.date().filter(|d| d.is_valid()) {
         p.date = Some(d.to_timestamp());
         let sign = if d.tz_before_gmt { -1 } else { 1 };
