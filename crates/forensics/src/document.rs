@@ -60,10 +60,7 @@ impl Kind {
 
     /// Does this kind carry authoring metadata worth a parser?
     pub fn has_metadata(self) -> bool {
-        !matches!(
-            self,
-            Kind::Zip | Kind::Gif | Kind::Text | Kind::Other | Kind::Ole
-        )
+        !matches!(self, Kind::Zip | Kind::Gif | Kind::Text | Kind::Other)
     }
 }
 
@@ -222,6 +219,7 @@ pub fn metadata(bytes: &[u8], limits: Limits) -> Result<Meta, DocError> {
         Kind::Odt | Kind::Ods | Kind::Odp | Kind::Odf => odf(bytes, limits)?,
         Kind::Pdf => pdf(bytes)?,
         Kind::Jpeg | Kind::Png | Kind::Tiff => exif(bytes),
+        Kind::Ole => ole(bytes, limits)?,
         Kind::Zip => {
             // Starts like a zip but has no readable directory: say so.
             open_zip(bytes, "zip container")?;
@@ -589,6 +587,123 @@ fn xmp_packet(bytes: &[u8]) -> Option<String> {
     let rest = &bytes[start..bytes.len().min(start + (1 << 20))];
     let end = memchr::memmem::find(rest, b"</x:xmpmeta>")?;
     Some(String::from_utf8_lossy(&rest[..end + b"</x:xmpmeta>".len()]).into_owned())
+}
+
+/// Legacy Office (.doc, .xls, .ppt): the `\u{5}SummaryInformation`
+/// property set (MS-OLEPS) of the compound file.
+fn ole(bytes: &[u8], limits: Limits) -> Result<Meta, DocError> {
+    let mut cf = cfb::CompoundFile::open(std::io::Cursor::new(bytes))
+        .map_err(|e| malformed("OLE compound file", e))?;
+    let mut meta = Meta::default();
+    let name = "\u{5}SummaryInformation";
+    if !cf.is_stream(name) {
+        return Ok(meta);
+    }
+    let mut data = Vec::new();
+    cf.open_stream(name)
+        .map_err(|e| malformed("OLE compound file", e))?
+        .take(limits.part_bytes)
+        .read_to_end(&mut data)
+        .map_err(|e| malformed("OLE compound file", e))?;
+    let props = property_set(&data)
+        .ok_or_else(|| malformed("OLE property set", "unreadable SummaryInformation"))?;
+    // The code page (property 1) says how the 8-bit strings are encoded.
+    let encoding = props
+        .iter()
+        .find_map(|(id, v)| match v {
+            Prop::Int(n) if *id == 1 => u16::try_from(n & 0xffff).ok(),
+            _ => None,
+        })
+        .and_then(codepage_encoding)
+        .unwrap_or(encoding_rs::WINDOWS_1252);
+    let text = |want: u32| -> Option<String> {
+        props
+            .iter()
+            .find_map(|(id, v)| match v {
+                Prop::Bytes(b) if *id == want => {
+                    let b = b.split(|x| *x == 0).next().unwrap_or_default();
+                    Some(encoding.decode(b).0.trim().to_string())
+                }
+                Prop::Wide(s) if *id == want => Some(s.trim().to_string()),
+                _ => None,
+            })
+            .filter(|s| !s.is_empty())
+    };
+    let time = |want: u32| -> Option<Stamp> {
+        props.iter().find_map(|(id, v)| match v {
+            // FILETIME: 100 ns since 1601, UTC. Zero means unset.
+            Prop::Time(t) if *id == want && *t > 0 => Some(Stamp {
+                raw: format!("FILETIME {t}"),
+                unix: (*t / 10_000_000) as i64 - 11_644_473_600,
+                zoned: true,
+            }),
+            _ => None,
+        })
+    };
+    meta.title = text(2);
+    meta.author = text(4);
+    meta.last_editor = text(8);
+    meta.revisions = text(9).and_then(|r| r.parse().ok());
+    meta.application = text(18);
+    meta.created = time(12);
+    meta.modified = time(13);
+    Ok(meta)
+}
+
+enum Prop {
+    Int(u32),
+    Bytes(Vec<u8>),
+    Wide(String),
+    Time(u64),
+}
+
+/// The first property set of an MS-OLEPS stream: `(id, value)` for the
+/// types metadata uses. `None` when the structure is broken.
+fn property_set(d: &[u8]) -> Option<Vec<(u32, Prop)>> {
+    let u32_at =
+        |o: usize| -> Option<u32> { Some(u32::from_le_bytes(d.get(o..o + 4)?.try_into().ok()?)) };
+    if d.get(0..2)? != [0xfe, 0xff] {
+        return None;
+    }
+    // A 28-byte header, then the first set's FMTID (16 bytes) and offset.
+    let set = u32_at(28 + 16)? as usize;
+    let count = u32_at(set + 4)? as usize;
+    let mut out = Vec::new();
+    for k in 0..count.min(256) {
+        let id = u32_at(set + 8 + k * 8)?;
+        let at = set.checked_add(u32_at(set + 12 + k * 8)? as usize)?;
+        let v = at + 4;
+        let value = match u32_at(at)? & 0xffff {
+            0x02 | 0x03 | 0x13 => Prop::Int(u32_at(v)?),
+            0x1e => {
+                let n = (u32_at(v)? as usize).min(64 << 10);
+                Prop::Bytes(d.get(v + 4..v + 4 + n)?.to_vec())
+            }
+            0x1f => {
+                let n = (u32_at(v)? as usize).min(32 << 10);
+                let units: Vec<u16> = d
+                    .get(v + 4..v + 4 + n * 2)?
+                    .chunks_exact(2)
+                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                    .take_while(|u| *u != 0)
+                    .collect();
+                Prop::Wide(String::from_utf16_lossy(&units))
+            }
+            0x40 => Prop::Time(u64::from(u32_at(v)?) | u64::from(u32_at(v + 4)?) << 32),
+            _ => continue,
+        };
+        out.push((id, value));
+    }
+    Some(out)
+}
+
+/// A Windows code page as an encoding.
+fn codepage_encoding(cp: u16) -> Option<&'static encoding_rs::Encoding> {
+    match cp {
+        65001 => Some(encoding_rs::UTF_8),
+        cp => encoding_rs::Encoding::for_label(format!("windows-{cp}").as_bytes())
+            .or_else(|| encoding_rs::Encoding::for_label(format!("cp{cp}").as_bytes())),
+    }
 }
 
 fn exif(bytes: &[u8]) -> Meta {
