@@ -85,7 +85,7 @@ fn legacy_doc() -> Vec<u8> {
         v.extend(((b.len() + 1) as u32).to_le_bytes());
         v.extend(&b);
         v.push(0);
-        while v.len() % 4 != 0 {
+        while !v.len().is_multiple_of(4) {
             v.push(0);
         }
         v
