@@ -4,7 +4,8 @@
 //! Message-ID is compared with it: the displayed headers field by field,
 //! the text of the body line by line, the attachments by content. Trace
 //! headers (Received, Delivered-To, Status…) differ between any two
-//! mailboxes' copies and are left out.
+//! mailboxes' copies and are left out, and so are the changes archives
+//! make to text (line ends, trailing whitespace, mbox `>From ` quoting).
 
 use mail_parser::{MessageParser, MimeHeaders};
 use serde::Serialize;
@@ -91,12 +92,25 @@ pub fn diff(reference: &[u8], copy: &[u8]) -> CopyDiff {
             ));
         }
     }
+    // Archives change text in known, meaningless ways: line ends, trailing
+    // whitespace, mbox's `>From ` quoting. Those are not differences.
     let text = |m: &mail_parser::Message<'_>| -> String {
         (0..m.text_body.len())
             .filter_map(|i| m.body_text(i))
             .collect::<Vec<_>>()
             .join("\n")
-            .replace("\r\n", "\n")
+            .lines()
+            .map(|l| {
+                let l = l.trim_end();
+                let unquoted = l.trim_start_matches('>');
+                if unquoted.starts_with("From ") && l.len() > unquoted.len() {
+                    &l[1..]
+                } else {
+                    l
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     let (ta, tb) = (text(&a), text(&b));
     if ta.trim_end() != tb.trim_end() {
@@ -149,5 +163,9 @@ mod tests {
         );
         assert_eq!(d.summary(), "header Subject changed; body text changed");
         assert!(diff(a, a).is_empty());
+        let quoted =
+            b"From: x@example.org\r\nSubject: Budget\r\n\r\n>From the top  \r\nline two\r\n";
+        let plain = b"From: x@example.org\r\nSubject: Budget\r\n\r\nFrom the top\nline two\n";
+        assert!(diff(plain, quoted).is_empty(), "{:?}", diff(plain, quoted));
     }
 }
