@@ -212,24 +212,6 @@ impl Case {
         Ok(report)
     }
 
-    /// `(sha256, where stored)` rows of a query.
-    fn blobs_where(&self, sql: &str) -> Result<Vec<(String, BlobRef)>> {
-        let mut st = self.conn.prepare(sql)?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    BlobRef {
-                        pack: r.get(1)?,
-                        offset: r.get::<_, i64>(2)? as u64,
-                        len: r.get::<_, i64>(3)? as u64,
-                    },
-                ))
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
-    }
-
     /// Recompute the findings that rest on the whole dump.
     fn case_findings(&mut self) -> Result<()> {
         let mut population = Population::default();

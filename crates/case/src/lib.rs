@@ -348,6 +348,26 @@ impl Case {
     }
 }
 
+impl Case {
+    /// `(sha256, where stored)` rows of a query.
+    pub(crate) fn blobs_where(&self, sql: &str) -> Result<Vec<(String, blobs::BlobRef)>> {
+        let mut st = self.conn.prepare(sql)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    blobs::BlobRef {
+                        pack: r.get(1)?,
+                        offset: r.get::<_, i64>(2)? as u64,
+                        len: r.get::<_, i64>(3)? as u64,
+                    },
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+}
+
 /// Check a stored message still is what its hash says: every verdict rests
 /// on these bytes.
 fn check_hash(sha256: &str, bytes: &[u8]) -> Result<()> {

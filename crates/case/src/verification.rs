@@ -178,18 +178,7 @@ impl Case {
                 "SELECT sha256, pack, pack_offset, stored_len FROM messages
                  WHERE sha256 NOT IN (SELECT message FROM verdicts) ORDER BY pack, pack_offset"
             };
-            let mut st = self.conn.prepare(sql)?;
-            st.query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    BlobRef {
-                        pack: r.get(1)?,
-                        offset: r.get::<_, i64>(2)? as u64,
-                        len: r.get::<_, i64>(3)? as u64,
-                    },
-                ))
-            })?
-            .collect::<Result<_, _>>()?
+            self.blobs_where(sql)?
         };
         let blob_dir = self.blob_dir();
         let total = todo.len() as u64;
