@@ -171,6 +171,15 @@ impl Case {
                     .collect::<Result<_, _>>()?
             },
             keys: one("SELECT COUNT(*) FROM keys")?,
+            documents: one("SELECT COUNT(*) FROM documents")?,
+            findings: {
+                let mut st = self.conn.prepare(
+                    "SELECT severity, COUNT(*) FROM findings GROUP BY severity
+                     ORDER BY CASE severity WHEN 'strong' THEN 0 WHEN 'notice' THEN 1 ELSE 2 END",
+                )?;
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<_, _>>()?
+            },
         })
     }
 
@@ -399,6 +408,10 @@ pub struct Status {
     /// Distinct messages per verdict (per-copy verdicts are in export).
     pub verdicts: Vec<(String, i64)>,
     pub keys: i64,
+    /// Distinct attachments stored.
+    pub documents: i64,
+    /// Forensic findings per severity, strongest first.
+    pub findings: Vec<(String, i64)>,
 }
 
 #[derive(Debug, Serialize)]

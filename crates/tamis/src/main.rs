@@ -532,6 +532,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             writeln!(
                 out,
+                "forensics   {} documents, findings: {} (`tamis findings`)",
+                s.documents,
+                counts(&s.findings)
+            )?;
+            writeln!(
+                out,
                 "problems    {} errors, {} warnings",
                 s.errors, s.warnings
             )?;
