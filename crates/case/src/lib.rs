@@ -2,8 +2,10 @@
 //!
 //! ```text
 //! leak.case/
-//!   catalog.sqlite   sources, custody, messages, occurrences, problems (WAL)
-//!   blobs/           raw message bytes, content-addressed, in LZ4 packs
+//!   catalog.sqlite   sources, custody, messages, occurrences, documents,
+//!                    verdicts, findings, problems (WAL)
+//!   blobs/           raw message and attachment bytes, content-addressed,
+//!                    in LZ4 packs
 //! ```
 //!
 //! The case is the evidence locker. Its rules: sources are read, never
