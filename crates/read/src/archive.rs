@@ -896,26 +896,10 @@ fn nt_to_unix(t: u64) -> i64 {
     (t / 10_000_000) as i64 - 11_644_473_600
 }
 
-/// Unix seconds as an ISO 8601 UTC timestamp (no dependency for one format).
+/// Unix seconds as an ISO 8601 UTC timestamp (mail-parser's formatter, as
+/// the catalog's other dates).
 pub(crate) fn iso_utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    mail_parser::DateTime::from_timestamp(secs).to_rfc3339()
 }
 
 /// What a zip member's headers say about it.
