@@ -61,6 +61,7 @@ struct Examined {
 struct DocumentRead {
     sha256: String,
     meta: Option<String>,
+    text: Option<String>,
     error: Option<String>,
 }
 
@@ -99,17 +100,20 @@ impl Case {
                 // what the hash vouches for.
                 check_hash(sha, &bytes)?;
                 let kind = document::identify(&bytes);
-                let (meta, error) = if kind.has_metadata() || kind == document::Kind::Zip {
-                    match pool.metadata(&bytes) {
-                        Ok(m) => (serde_json::to_string(&m).ok(), None),
-                        Err(e) => (None, Some(e.to_string())),
+                let (meta, text, error) = if kind.has_metadata()
+                    || matches!(kind, document::Kind::Zip | document::Kind::Text)
+                {
+                    match pool.read(&bytes) {
+                        Ok(r) => (serde_json::to_string(&r.meta).ok(), r.text, None),
+                        Err(e) => (None, None, Some(e.to_string())),
                     }
                 } else {
-                    (None, None)
+                    (None, None, None)
                 };
                 Ok(DocumentRead {
                     sha256: sha.clone(),
                     meta,
+                    text,
                     error,
                 })
             },
@@ -117,9 +121,9 @@ impl Case {
                 let tx = self.conn.transaction()?;
                 for d in &chunk {
                     tx.prepare_cached(
-                        "UPDATE documents SET examined = 1, meta = ?2, error = ?3 WHERE sha256 = ?1",
+                        "UPDATE documents SET examined = 1, meta = ?2, error = ?3, text = ?4 WHERE sha256 = ?1",
                     )?
-                    .execute(params![d.sha256, d.meta, d.error])?;
+                    .execute(params![d.sha256, d.meta, d.error, d.text])?;
                     report.documents += 1;
                     report.unreadable_documents += u64::from(d.error.is_some());
                 }

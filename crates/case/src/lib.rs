@@ -18,6 +18,7 @@
 mod blobs;
 mod examination;
 pub mod headers;
+mod index_feed;
 mod ingest;
 pub mod report;
 mod schema;
@@ -30,6 +31,9 @@ use serde::Serialize;
 
 pub use examination::{ExamineReport, FindingRow};
 pub use headers::{Attachment, Headers};
+pub use index_feed::{
+    Correspondence, IndexAttachment, IndexRecord, RecordReader, ThreadHeader, ThreadRow, address_of,
+};
 pub use ingest::{IngestOptions, IngestReport, Progress};
 pub use verification::{Signer, VerifyReport, occurrence_verdict};
 
@@ -213,7 +217,16 @@ impl Case {
 
     /// Every occurrence with its message's fields, in provenance order,
     /// passed to `f` one at a time (a case may hold millions).
-    pub fn for_each_occurrence(&self, mut f: impl FnMut(ExportRow) -> Result<()>) -> Result<()> {
+    pub fn for_each_occurrence(&self, f: impl FnMut(ExportRow) -> Result<()>) -> Result<()> {
+        self.occurrences_of(None, f)
+    }
+
+    /// Every copy of one message (or of all, with `None`), as export rows.
+    pub fn occurrences_of(
+        &self,
+        message: Option<&str>,
+        mut f: impl FnMut(ExportRow) -> Result<()>,
+    ) -> Result<()> {
         let mut st = self.conn.prepare(
             "SELECT r.path, o.path, o.message, o.format, o.converted, o.range_offset, o.range_len,
                     o.mtime, o.folder, o.flags, o.reader_note,
@@ -223,6 +236,7 @@ impl Case {
                     v.verdict, v.reasons, v.evidence
              FROM occurrences o JOIN messages m ON m.sha256 = o.message JOIN roots r ON r.id = o.root
              LEFT JOIN verdicts v ON v.message = o.message
+             WHERE ?1 IS NULL OR o.message = ?1
              ORDER BY o.root, o.path",
         )?;
         let mut att = self.conn.prepare(
@@ -232,7 +246,7 @@ impl Case {
             "SELECT kind, severity, attachment, explanation, data FROM findings WHERE message = ?1
              ORDER BY CASE severity WHEN 'strong' THEN 0 WHEN 'notice' THEN 1 ELSE 2 END, kind, id",
         )?;
-        let mut rows = st.query([])?;
+        let mut rows = st.query([message])?;
         while let Some(r) = rows.next()? {
             let sha: String = r.get(2)?;
             let findings = found

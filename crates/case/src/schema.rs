@@ -179,6 +179,28 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE verdicts ADD COLUMN signature_verdict TEXT;
     UPDATE verdicts SET signature_verdict = verdict;
     "#,
+    // 4: search — document text, threads, and what the index holds.
+    r#"
+    -- Text of each document for the search index; read with the metadata,
+    -- so documents examined before this version are examined again.
+    ALTER TABLE documents ADD COLUMN text TEXT;
+    UPDATE documents SET examined = 0;
+    -- JWZ threads: `parent` is a message hash, or `<message-id>` of a
+    -- message the dump lacks (a placeholder). Derived from the whole dump,
+    -- recomputed with the index.
+    CREATE TABLE threads (
+        message  TEXT PRIMARY KEY,
+        thread   TEXT NOT NULL,
+        parent   TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX threads_thread ON threads(thread);
+    -- What the search index holds for each message: the catalog facts it
+    -- was built from; a message whose facts changed is indexed again.
+    CREATE TABLE indexed (
+        message  TEXT PRIMARY KEY,
+        state    TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

@@ -95,10 +95,7 @@ pub fn diff(reference: &[u8], copy: &[u8]) -> CopyDiff {
     // Archives change text in known, meaningless ways: line ends, trailing
     // whitespace, mbox's `>From ` quoting. Those are not differences.
     let text = |m: &mail_parser::Message<'_>| -> String {
-        (0..m.text_body.len())
-            .filter_map(|i| m.body_text(i))
-            .collect::<Vec<_>>()
-            .join("\n")
+        crate::text::message_text(m)
             .lines()
             .map(|l| {
                 let l = l.trim_end();

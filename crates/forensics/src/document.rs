@@ -210,22 +210,44 @@ pub enum DocError {
     },
 }
 
-/// Read the metadata of `bytes` (of any kind; kinds without metadata give
-/// an empty [`Meta`] with the kind set).
-pub fn metadata(bytes: &[u8], limits: Limits) -> Result<Meta, DocError> {
+/// What one reading of a document gives: its metadata, and its text for
+/// search (`None` for kinds whose text is not read: images, legacy Office,
+/// a PDF whose pages do not decode).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reading {
+    pub meta: Meta,
+    pub text: Option<String>,
+}
+
+/// Most text kept per document: every passage a reader would search for
+/// in a memo or a report, without letting one document swell the index.
+pub const TEXT_MAX: usize = 1 << 20;
+
+/// Read the metadata and the text of `bytes`. Text extraction never fails
+/// the read: a document whose metadata reads but whose text does not still
+/// gets its metadata.
+pub fn read(bytes: &[u8], limits: Limits) -> Result<Reading, DocError> {
     let kind = identify(bytes);
-    let mut meta = match kind {
-        Kind::Docx | Kind::Xlsx | Kind::Pptx | Kind::Ooxml => ooxml(bytes, limits)?,
-        Kind::Odt | Kind::Ods | Kind::Odp | Kind::Odf => odf(bytes, limits)?,
+    let (mut meta, text) = match kind {
+        Kind::Docx | Kind::Xlsx | Kind::Pptx | Kind::Ooxml => {
+            (ooxml(bytes, limits)?, zip_text(bytes, limits))
+        }
+        Kind::Odt | Kind::Ods | Kind::Odp | Kind::Odf => {
+            (odf(bytes, limits)?, zip_text(bytes, limits))
+        }
         Kind::Pdf => pdf(bytes)?,
-        Kind::Jpeg | Kind::Png | Kind::Tiff => exif(bytes),
-        Kind::Ole => ole(bytes, limits)?,
+        Kind::Jpeg | Kind::Png | Kind::Tiff => (exif(bytes), None),
+        Kind::Ole => (ole(bytes, limits)?, None),
         Kind::Zip => {
             // Starts like a zip but has no readable directory: say so.
             open_zip(bytes, "zip container")?;
-            Meta::default()
+            (Meta::default(), None)
         }
-        _ => Meta::default(),
+        Kind::Text => (
+            Meta::default(),
+            Some(String::from_utf8_lossy(&bytes[..bytes.len().min(TEXT_MAX)]).into_owned()),
+        ),
+        Kind::Gif | Kind::Other => (Meta::default(), None),
     };
     meta.kind = Some(kind);
     for n in [&meta.author, &meta.last_editor].into_iter().flatten() {
@@ -233,7 +255,125 @@ pub fn metadata(bytes: &[u8], limits: Limits) -> Result<Meta, DocError> {
             meta.names.push(n.clone());
         }
     }
-    Ok(meta)
+    Ok(Reading {
+        meta,
+        text: text.map(cap_text).filter(|t| !t.trim().is_empty()),
+    })
+}
+
+fn cap_text(mut t: String) -> String {
+    if t.len() > TEXT_MAX {
+        let mut end = TEXT_MAX;
+        while !t.is_char_boundary(end) {
+            end -= 1;
+        }
+        t.truncate(end);
+    }
+    t
+}
+
+/// The parts of an office container that hold what a reader sees, in
+/// reading order: body, notes and comments (OOXML word processing), shared
+/// strings (spreadsheets), slides by number (presentations), `content.xml`
+/// (every OpenDocument kind).
+fn zip_text(bytes: &[u8], limits: Limits) -> Option<String> {
+    let mut zip = open_zip(bytes, "office document").ok()?;
+    let slide_number = |n: &str| -> Option<u32> {
+        n.strip_prefix("ppt/slides/slide")?
+            .strip_suffix(".xml")?
+            .parse()
+            .ok()
+    };
+    let mut parts: Vec<(u32, String)> = zip
+        .file_names()
+        .filter_map(|n| {
+            let n = n.ok()?;
+            let rank = match n.as_ref() {
+                "word/document.xml" | "xl/sharedStrings.xml" | "content.xml" => 0,
+                "word/footnotes.xml" | "word/endnotes.xml" => 1,
+                "word/comments.xml" => 2,
+                other => 10 + slide_number(other)?,
+            };
+            Some((rank, n.to_string()))
+        })
+        .collect();
+    parts.sort();
+    // Body parts are bigger than metadata parts; the bomb cap still holds.
+    let body = Limits {
+        part_bytes: limits.declared_bytes.min(64 << 20),
+        ..limits
+    };
+    let mut out = String::new();
+    for (_, name) in parts {
+        if out.len() >= TEXT_MAX {
+            break;
+        }
+        if let Ok(Some(xml)) = zip_part(&mut zip, &name, body) {
+            xml_text(&xml, &mut out);
+        }
+    }
+    Some(out)
+}
+
+/// The character data of an office XML part, a line per paragraph, cell
+/// or row (`w:p`, `text:p`, `text:h`, `a:p`, `si`), a space for tabs.
+fn xml_text(xml: &str, out: &mut String) {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Text(t)) => out.push_str(&t.xml10_content()),
+            Ok(Event::GeneralRef(r)) => {
+                let c = match &*r {
+                    "amp" => Some('&'),
+                    "lt" => Some('<'),
+                    "gt" => Some('>'),
+                    "quot" => Some('"'),
+                    "apos" => Some('\''),
+                    _ => r.resolve_char_ref().ok().flatten(),
+                };
+                out.extend(c);
+            }
+            Ok(Event::End(e)) => match e.local_name().as_ref() {
+                "p" | "h" | "si" | "row" | "table-row" => out.push('\n'),
+                _ => {}
+            },
+            Ok(Event::Empty(e)) => match e.local_name().as_ref() {
+                "tab" | "s" => out.push(' '),
+                "br" | "line-break" => out.push('\n'),
+                _ => {}
+            },
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+        if out.len() >= TEXT_MAX {
+            break;
+        }
+    }
+}
+
+/// The text of a PDF's pages, as lopdf decodes it (its per-page
+/// decompression cap holds against content-stream bombs). Pages that do not
+/// decode are skipped: what the others say is still worth finding.
+fn pdf_text(doc: &lopdf::Document) -> String {
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let mut out = String::new();
+    for page in pages {
+        for chunk in doc.extract_text_chunks(&[page]).into_iter().flatten() {
+            out.push_str(&chunk);
+        }
+        out.push('\n');
+        if out.len() >= TEXT_MAX {
+            break;
+        }
+    }
+    out
+}
+
+/// Read the metadata of `bytes` (of any kind; kinds without metadata give
+/// an empty [`Meta`] with the kind set).
+pub fn metadata(bytes: &[u8], limits: Limits) -> Result<Meta, DocError> {
+    read(bytes, limits).map(|r| r.meta)
 }
 
 fn malformed(kind: &'static str, e: impl std::fmt::Display) -> DocError {
@@ -469,7 +609,7 @@ fn pdf_stamp(s: &str) -> Option<Stamp> {
     })
 }
 
-fn pdf(bytes: &[u8]) -> Result<Meta, DocError> {
+fn pdf(bytes: &[u8]) -> Result<(Meta, Option<String>), DocError> {
     let mut meta = Meta::default();
     // The Info dictionary, through lopdf (it follows the trailer, xref
     // streams and encryption; we do not).
@@ -513,7 +653,18 @@ fn pdf(bytes: &[u8]) -> Result<Meta, DocError> {
             .modified
             .or_else(|| f.get("ModifyDate").and_then(|s| iso_stamp(&s)));
     }
-    meta.warnings.extend(pdf_structure(bytes));
+    // One full parse serves the structure checks and the text.
+    let text = match lopdf::Document::load_mem(bytes) {
+        Ok(doc) => {
+            meta.warnings.extend(pdf_structure(&doc));
+            Some(pdf_text(&doc))
+        }
+        Err(e) => {
+            meta.warnings
+                .push(format!("the PDF's objects could not be read: {e}"));
+            None
+        }
+    };
     // Every incremental update appends a cross-reference section ending
     // in `startxref`; a linearised file has one more from the start.
     let sections = memchr::memmem::find_iter(bytes, b"startxref").count() as u32;
@@ -527,19 +678,15 @@ fn pdf(bytes: &[u8]) -> Result<Meta, DocError> {
             "no cross-reference section and no readable metadata",
         ));
     }
-    Ok(meta)
+    Ok((meta, text))
 }
 
 /// Reference loops a reader could follow forever: the page tree coming
 /// back to a node it passed, Info values that point back at the Info
 /// dictionary. (lopdf bounds its own dereferencing; these are worth
 /// telling the user about.)
-fn pdf_structure(bytes: &[u8]) -> Vec<String> {
+fn pdf_structure(doc: &lopdf::Document) -> Vec<String> {
     use lopdf::Object;
-    let doc = match lopdf::Document::load_mem(bytes) {
-        Ok(d) => d,
-        Err(e) => return vec![format!("the PDF's objects could not be read: {e}")],
-    };
     let mut out = Vec::new();
     let reference = |o: Option<&Object>| match o {
         Some(Object::Reference(id)) => Some(*id),

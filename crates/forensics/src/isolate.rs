@@ -9,7 +9,7 @@
 //! crash costs one attachment, reported, never the run.
 //!
 //! Protocol: the parent writes a little-endian u64 length and the bytes;
-//! the worker answers one JSON line, `{"ok": Meta}` or `{"err": "..."}`.
+//! the worker answers one JSON line, `{"ok": Reading}` (metadata and text) or `{"err": "..."}`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -19,7 +19,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use serde::{Deserialize, Serialize};
 
-use crate::document::{self, Limits, Meta};
+use crate::document::{self, Limits, Reading};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IsolateError {
@@ -36,7 +36,7 @@ pub enum IsolateError {
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Reply {
-    Ok(Box<Meta>),
+    Ok(Box<Reading>),
     Err(String),
 }
 
@@ -79,8 +79,8 @@ impl Pool {
         }
     }
 
-    /// The metadata of one document.
-    pub fn metadata(&self, bytes: &[u8]) -> Result<Meta, IsolateError> {
+    /// The metadata and text of one document.
+    pub fn read(&self, bytes: &[u8]) -> Result<Reading, IsolateError> {
         let spawn = match &self.mode {
             Mode::InProcess => return guarded(bytes).map_err(IsolateError::Document),
             Mode::Processes(spawn) => spawn,
@@ -104,7 +104,7 @@ impl Pool {
                     idle.push(worker);
                 }
                 match serde_json::from_str::<Reply>(&line) {
-                    Ok(Reply::Ok(meta)) => Ok(*meta),
+                    Ok(Reply::Ok(read)) => Ok(*read),
                     Ok(Reply::Err(e)) => Err(IsolateError::Document(e)),
                     Err(e) => Err(IsolateError::Crashed(format!("unreadable reply: {e}"))),
                 }
@@ -170,9 +170,9 @@ fn end(mut w: Worker, why: &str) -> String {
     }
 }
 
-fn guarded(bytes: &[u8]) -> Result<Meta, String> {
-    match std::panic::catch_unwind(|| document::metadata(bytes, Limits::default())) {
-        Ok(Ok(meta)) => Ok(meta),
+fn guarded(bytes: &[u8]) -> Result<Reading, String> {
+    match std::panic::catch_unwind(|| document::read(bytes, Limits::default())) {
+        Ok(Ok(read)) => Ok(read),
         Ok(Err(e)) => Err(e.to_string()),
         Err(p) => Err(format!(
             "the document parser panicked: {}",
@@ -217,7 +217,7 @@ pub fn serve() -> std::io::Result<()> {
         let mut bytes = vec![0; len as usize];
         stdin.read_exact(&mut bytes)?;
         let reply = match guarded(&bytes) {
-            Ok(meta) => Reply::Ok(Box::new(meta)),
+            Ok(read) => Reply::Ok(Box::new(read)),
             Err(e) => Reply::Err(e),
         };
         let line = serde_json::to_string(&reply).map_err(std::io::Error::other)?;

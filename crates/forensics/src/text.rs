@@ -18,9 +18,14 @@ const SHINGLE: usize = 4;
 
 /// The text a reader sees: every text part (HTML converted), joined.
 pub fn body_text(raw: &[u8]) -> String {
-    let Some(m) = MessageParser::new().parse(raw) else {
-        return String::new();
-    };
+    match MessageParser::new().parse(raw) {
+        Some(m) => message_text(&m),
+        None => String::new(),
+    }
+}
+
+/// [`body_text`] of a parsed message.
+pub fn message_text(m: &mail_parser::Message<'_>) -> String {
     (0..m.text_body.len())
         .filter_map(|i| m.body_text(i))
         .collect::<Vec<_>>()

@@ -5,12 +5,13 @@
 
 use std::fmt::Write;
 
-use tamis_forensics::document::{Limits, metadata};
+use tamis_forensics::document::{Limits, metadata, read};
 
 fn describe(bytes: &[u8]) -> String {
-    match metadata(bytes, Limits::default()) {
+    match read(bytes, Limits::default()) {
         Err(e) => format!("  error: {e}\n"),
-        Ok(m) => {
+        Ok(r) => {
+            let m = r.meta;
             let mut s = String::new();
             let kind = m.kind.map_or("?", |k| k.name());
             let _ = writeln!(s, "  kind: {kind}");
@@ -46,6 +47,10 @@ fn describe(bytes: &[u8]) -> String {
             }
             for w in &m.warnings {
                 let _ = writeln!(s, "  warning: {w}");
+            }
+            if let Some(t) = r.text {
+                let words: Vec<&str> = t.split_whitespace().collect();
+                let _ = writeln!(s, "  text: {}", words.join(" "));
             }
             s
         }

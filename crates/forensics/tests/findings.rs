@@ -291,7 +291,7 @@ fn a_hung_or_crashed_worker_costs_one_document() {
         Duration::from_millis(300),
     );
     assert!(matches!(
-        hung.metadata(b"%PDF-1.4"),
+        hung.read(b"%PDF-1.4"),
         Err(IsolateError::Timeout(_))
     ));
     let dead = Pool::new(
@@ -299,21 +299,18 @@ fn a_hung_or_crashed_worker_costs_one_document() {
         Duration::from_secs(5),
     );
     assert!(matches!(
-        dead.metadata(b"%PDF-1.4"),
+        dead.read(b"%PDF-1.4"),
         Err(IsolateError::Crashed(_))
     ));
     let missing = Pool::new(
         || std::process::Command::new("/nonexistent/tamis"),
         Duration::from_secs(5),
     );
-    assert!(matches!(
-        missing.metadata(b"x"),
-        Err(IsolateError::Spawn(_))
-    ));
+    assert!(matches!(missing.read(b"x"), Err(IsolateError::Spawn(_))));
     // In process, a parser error is an error, not a crash.
     let local = Pool::in_process();
     assert!(matches!(
-        local.metadata(b"PK\x03\x04broken"),
+        local.read(b"PK\x03\x04broken"),
         Err(IsolateError::Document(_))
     ));
 }

@@ -56,7 +56,10 @@ docx(f"{here}/bomb-core.docx", big)
 # ODF text document.
 with zipfile.ZipFile(f"{here}/report.odt", "w", zipfile.ZIP_DEFLATED) as z:
     z.writestr("mimetype", "application/vnd.oasis.opendocument.text", compress_type=zipfile.ZIP_STORED)
-    z.writestr("content.xml", '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"/>')
+    z.writestr("content.xml", '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text>'
+        '<text:h>Réunion du comité</text:h><text:p>Ordre du jour&#160;: budget<text:tab/>sondages</text:p>'
+        '<text:p>Prochaine réunion à l&apos;Élysée</text:p></office:text></office:body></office:document-content>')
     z.writestr("meta.xml", '<?xml version="1.0" encoding="UTF-8"?><office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
         'xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><office:meta>'
         '<meta:generator>LibreOffice/5.1.6.2$Linux_X86_64</meta:generator><meta:initial-creator>Laurent Simon</meta:initial-creator>'
@@ -100,6 +103,16 @@ open(f"{here}/revised.pdf", "wb").write(pdf(base, b"/Root 1 0 R /Info 3 0 R", up
     (3, b"<< /Title (Note v2) /Author (Claire Martin) /Producer (LibreOffice 5.1) /ModDate (D:20170224120000+01'00') >>"),
     (3, b"<< /Title (Note v3) /Author (Claire Martin) /Producer (LibreOffice 5.1) /ModDate (D:20170225120000+01'00') >>"),
 ]))
+# One page of text in a standard font.
+page = b"BT /F1 12 Tf 72 720 Td (Note sur le budget de la campagne) Tj ET"
+open(f"{here}/memo.pdf", "wb").write(pdf([
+    (1, b"<< /Type /Catalog /Pages 2 0 R >>"),
+    (2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
+    (3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>"),
+    (4, b"<< /Length %d >>\nstream\n" % len(page) + page + b"\nendstream"),
+    (5, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"),
+    (6, b"<< /Author (Paul Durand) /CreationDate (D:20170301090000Z) >>"),
+], b"/Root 1 0 R /Info 6 0 R"))
 # Objects that refer to themselves and each other in circles.
 open(f"{here}/loop.pdf", "wb").write(pdf([
     (1, b"<< /Type /Catalog /Pages 2 0 R >>"),

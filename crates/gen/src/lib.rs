@@ -315,7 +315,8 @@ pub fn generate(args: &Options) -> Result<usize> {
     Ok(truth_lines)
 }
 
-fn write_keys(out: &Path) -> Result<()> {
+/// Write the test keys' public records to `out/keys/dkim-keys.jsonl`.
+pub fn write_keys(out: &Path) -> Result<()> {
     fs::create_dir_all(out.join("keys"))?;
     fs::write(
         out.join("keys/dkim-keys.jsonl"),
@@ -347,6 +348,17 @@ impl CloneKey for Ed25519Key {
     fn clone_key(&self) -> Result<Self> {
         Ed25519Key::from_pkcs8_der(ED_PK8).map_err(|e| anyhow::anyhow!("{e}"))
     }
+}
+
+/// Sign `raw` as the organisation does (RSA, `s2016`), for tests that
+/// write their own messages.
+pub fn sign_as_org(raw: &[u8]) -> Result<Vec<u8>> {
+    sign(
+        raw,
+        DkimSigner::from_key(rsa_key()?)
+            .domain(ORG)
+            .selector("s2016"),
+    )
 }
 
 fn sign<T: mail_auth::common::crypto::SigningKey>(

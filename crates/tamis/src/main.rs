@@ -11,6 +11,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tamis_case::{Case, IngestOptions};
 use tamis_read::Limits;
 
+mod search;
+
 // Ingest allocates per message on several threads; glibc's allocator makes
 // them queue on its arena locks (seen in profiles as the writer's main wait).
 #[global_allocator]
@@ -142,6 +144,58 @@ enum Command {
         #[command(flatten)]
         case: CaseArg,
     },
+    /// Build or update the search index (ingest, verify and examine keep
+    /// it up to date; --rebuild starts it again from the case).
+    Index {
+        #[command(flatten)]
+        case: CaseArg,
+        #[arg(long)]
+        rebuild: bool,
+    },
+    /// Search the case: words, "phrases", AND/OR/NOT/-word, (groups), and
+    /// from: to: cc: subject: body: exact: date: has: filename: type:
+    /// author: header: verdict: signer: finding: thread: id: source:
+    /// (see the README).
+    Search {
+        #[command(flatten)]
+        case: CaseArg,
+        /// The query (several arguments are joined; put `--` before a
+        /// query that starts with `-`).
+        #[arg(required = true)]
+        query: Vec<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        #[arg(long, value_enum, default_value_t = SortArg::Date)]
+        sort: SortArg,
+        /// Also count verdicts, sender domains, signers and months.
+        #[arg(long)]
+        facets: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One message: headers, verdict and reasons, copies, attachments,
+    /// findings, thread and text. ID: a hash (or its first 6+ digits), a
+    /// source path or a Message-ID.
+    Show {
+        #[command(flatten)]
+        case: CaseArg,
+        id: String,
+        #[arg(long)]
+        json: bool,
+        /// The stored bytes, exactly as found.
+        #[arg(long, conflicts_with = "json")]
+        raw: bool,
+    },
+    /// The thread of a message (ID as for show), or a thread by its name.
+    Thread {
+        #[command(flatten)]
+        case: CaseArg,
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Internal: a document-metadata worker process (see forensics::isolate).
     #[command(name = "__doc-worker", hide = true)]
     DocWorker,
@@ -155,6 +209,13 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SortArg {
+    /// Newest first.
+    Date,
+    Relevance,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -267,6 +328,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .examine(&document_pool()?, &mut |_, _| {})
                 .context("examining")?;
             let examined_at = started.elapsed();
+            let indexed = search::refresh(&mut c)?;
+            let indexed_at = started.elapsed();
             let status = c.status()?;
             eprintln!(
                 "read {} files ({} already done), {} message copies, {} new messages; case holds {} messages in {} copies",
@@ -280,10 +343,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("verdicts: {}", counts(&status.verdicts));
             print_examined(&examined);
             eprintln!(
-                "time: reading {:.2} s, verification {:.2} s, forensics {:.2} s",
+                "search index: {} messages indexed, {} threads",
+                indexed.indexed, indexed.threads
+            );
+            eprintln!(
+                "time: reading {:.2} s, verification {:.2} s, forensics {:.2} s, indexing {:.2} s",
                 read.as_secs_f64(),
                 (verified - read).as_secs_f64(),
-                (examined_at - verified).as_secs_f64()
+                (examined_at - verified).as_secs_f64(),
+                (indexed_at - examined_at).as_secs_f64()
             );
             if status.errors > 0 || status.warnings > 0 {
                 eprintln!("{} errors, {} warnings:", status.errors, status.warnings);
@@ -301,6 +369,36 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Index { case, rebuild } => search::index(&mut Case::open(&case.case)?, rebuild),
+        Command::Search {
+            case,
+            query,
+            limit,
+            offset,
+            sort,
+            facets,
+            json,
+        } => search::search(
+            &Case::open(&case.case)?,
+            &search::SearchArgs {
+                query: query.join(" "),
+                limit,
+                offset,
+                sort: match sort {
+                    SortArg::Date => tamis_search::Sort::Date,
+                    SortArg::Relevance => tamis_search::Sort::Relevance,
+                },
+                facets,
+                json,
+            },
+        ),
+        Command::Show {
+            case,
+            id,
+            json,
+            raw,
+        } => search::show(&Case::open(&case.case)?, &id, json, raw),
+        Command::Thread { case, id, json } => search::thread(&Case::open(&case.case)?, &id, json),
         Command::DocWorker => {
             tamis_forensics::isolate::serve()?;
             Ok(ExitCode::SUCCESS)
@@ -309,6 +407,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut c = Case::open(&case.case)?;
             let examined = c.examine(&document_pool()?, &mut |_, _| {})?;
             print_examined(&examined);
+            search::refresh_if_indexed(&mut c)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Findings {
@@ -361,6 +460,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 c.set_dump_seen(t)?;
             }
             let report = c.verify(all, &mut |_, _| {})?;
+            search::refresh_if_indexed(&mut c)?;
             println!(
                 "verified {} messages: {}",
                 report.verified,

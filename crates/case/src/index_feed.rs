@@ -1,0 +1,436 @@
+//! What the search index is built from, and what it holds.
+//!
+//! The index (tamis-search) is derived data: every fact in it comes from
+//! the catalog or the stored bytes. The catalog remembers, per message, the
+//! *state* the index was given (verdict, signers, findings, thread, copies),
+//! so a refresh after `verify`, `examine` or a second ingest indexes again
+//! exactly the messages whose facts changed — and a new message, which has
+//! no state yet.
+//!
+//! Records are read in ranges of message hashes so memory stays flat
+//! whatever the size of the dump.
+
+use std::collections::HashMap;
+
+use rusqlite::params;
+use serde::Deserialize;
+
+use crate::{Case, Result, blobs};
+
+/// One message as the index sees it.
+#[derive(Clone, Debug)]
+pub struct IndexRecord {
+    pub sha256: String,
+    blob: blobs::BlobRef,
+    pub message_id: Option<String>,
+    pub date_ts: Option<i64>,
+    pub from: Option<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: Option<String>,
+    pub verdict: Option<String>,
+    /// `d=` of every DKIM signature (verified or not).
+    pub signers: Vec<String>,
+    /// Kinds of the findings on the message or its documents.
+    pub findings: Vec<String>,
+    /// Every copy: its source path, and that path within its root.
+    pub sources: Vec<(String, String)>,
+    pub thread: Option<String>,
+    pub attachments: Vec<IndexAttachment>,
+    /// What [`Case::mark_indexed`] records once the index holds it.
+    pub state: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct IndexAttachment {
+    pub name: Option<String>,
+    pub content_type: String,
+    /// Type by content (`pdf`, `docx`, ...), once examined.
+    pub kind: Option<String>,
+    /// Author-like names in the document's metadata.
+    pub names: Vec<String>,
+    pub title: Option<String>,
+    pub text: Option<String>,
+}
+
+/// A message's place among the others, for threading.
+#[derive(Clone, Debug)]
+pub struct ThreadHeader {
+    pub sha256: String,
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub subject: Option<String>,
+    pub date_ts: Option<i64>,
+    pub verdict: Option<String>,
+}
+
+/// A message of one thread, as `tamis thread` lists it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ThreadRow {
+    pub message: String,
+    /// A message hash, or `<message-id>` of a message the dump lacks.
+    pub parent: Option<String>,
+    pub message_id: Option<String>,
+    pub date_ts: Option<i64>,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub verdict: Option<String>,
+    pub source: Option<String>,
+}
+
+/// How often one address wrote to another.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Correspondence {
+    pub from: String,
+    pub to: String,
+    pub messages: u64,
+}
+
+fn json_list(s: Option<String>) -> Vec<String> {
+    s.and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+struct SignerDomain {
+    domain: String,
+}
+
+#[derive(Deserialize, Default)]
+struct MetaNames {
+    #[serde(default)]
+    names: Vec<String>,
+    title: Option<String>,
+}
+
+/// The bare address of `Name <addr>` (or the whole string).
+pub fn address_of(s: &str) -> &str {
+    match (s.rfind('<'), s.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &s[a + 1..b],
+        _ => s.trim(),
+    }
+}
+
+impl Case {
+    /// Every message's threading headers and verdict.
+    pub fn thread_headers(&self) -> Result<Vec<ThreadHeader>> {
+        let mut st = self.conn.prepare(
+            "SELECT m.sha256, m.message_id, m.in_reply_to, m.refs, m.subject, m.date_ts, v.verdict
+             FROM messages m LEFT JOIN verdicts v ON v.message = m.sha256",
+        )?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(ThreadHeader {
+                    sha256: r.get(0)?,
+                    message_id: r.get(1)?,
+                    in_reply_to: json_list(r.get(2)?),
+                    references: json_list(r.get(3)?),
+                    subject: r.get(4)?,
+                    date_ts: r.get(5)?,
+                    verdict: r.get(6)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Replace the threads: `(message, thread, parent)`.
+    pub fn write_threads(&mut self, rows: &[(String, String, Option<String>)]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM threads", [])?;
+        {
+            let mut st =
+                tx.prepare("INSERT INTO threads (message, thread, parent) VALUES (?1, ?2, ?3)")?;
+            for (m, t, p) in rows {
+                st.execute(params![m, t, p])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The thread a message is in.
+    pub fn thread_of(&self, message: &str) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT thread FROM threads WHERE message = ?1",
+                [message],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The messages of one thread, oldest first.
+    pub fn thread_rows(&self, thread: &str) -> Result<Vec<ThreadRow>> {
+        let mut st = self.conn.prepare(
+            "SELECT t.message, t.parent, m.message_id, m.date_ts, m.from_addr, m.subject, v.verdict,
+                    (SELECT r.path || '/' || o.path FROM occurrences o JOIN roots r ON r.id = o.root
+                     WHERE o.message = t.message ORDER BY o.root, o.path LIMIT 1)
+             FROM threads t JOIN messages m ON m.sha256 = t.message
+             LEFT JOIN verdicts v ON v.message = t.message
+             WHERE t.thread = ?1 ORDER BY m.date_ts, t.message",
+        )?;
+        let rows = st
+            .query_map([thread], |r| {
+                Ok(ThreadRow {
+                    message: r.get(0)?,
+                    parent: r.get(1)?,
+                    message_id: r.get(2)?,
+                    date_ts: r.get(3)?,
+                    from: r.get(4)?,
+                    subject: r.get(5)?,
+                    verdict: r.get(6)?,
+                    source: r.get(7)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Messages whose facts differ from what the index holds (all of them
+    /// after [`Case::forget_indexed`]), in hash order.
+    pub fn stale_for_index(&self) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare(&format!(
+            "WITH s AS ({STATE}) SELECT s.sha256 FROM s LEFT JOIN indexed i ON i.message = s.sha256
+             WHERE i.state IS NULL OR i.state != s.state ORDER BY s.sha256"
+        ))?;
+        let rows = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// The index was emptied: every message is stale.
+    pub fn forget_indexed(&mut self) -> Result<()> {
+        self.conn.execute("DELETE FROM indexed", [])?;
+        Ok(())
+    }
+
+    /// The index now holds these records.
+    pub fn mark_indexed(&mut self, records: &[(String, String)]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut st =
+                tx.prepare("INSERT OR REPLACE INTO indexed (message, state) VALUES (?1, ?2)")?;
+            for (m, s) in records {
+                st.execute(params![m, s])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The records of `messages` (hashes, sorted), with their documents' text.
+    pub fn index_records(&self, messages: &[String]) -> Result<Vec<IndexRecord>> {
+        let (Some(lo), Some(hi)) = (messages.first(), messages.last()) else {
+            return Ok(Vec::new());
+        };
+        // One range query per table rather than one query per message.
+        let mut out: Vec<IndexRecord> = Vec::with_capacity(messages.len());
+        let mut st = self.conn.prepare_cached(&format!(
+            "WITH s AS ({STATE} WHERE m.sha256 BETWEEN ?1 AND ?2)
+             SELECT m.sha256, m.pack, m.pack_offset, m.stored_len, m.message_id, m.date_ts,
+                    m.from_addr, m.to_addrs, m.cc_addrs, m.subject, v.verdict, v.signers, t.thread, s.state
+             FROM messages m JOIN s ON s.sha256 = m.sha256
+             LEFT JOIN verdicts v ON v.message = m.sha256
+             LEFT JOIN threads t ON t.message = m.sha256
+             WHERE m.sha256 BETWEEN ?1 AND ?2 ORDER BY m.sha256"
+        ))?;
+        let wanted: std::collections::HashSet<&str> = messages.iter().map(String::as_str).collect();
+        let rows = st.query_map([lo, hi], |r| {
+            let signers: Option<String> = r.get(11)?;
+            Ok(IndexRecord {
+                sha256: r.get(0)?,
+                blob: blobs::BlobRef {
+                    pack: r.get(1)?,
+                    offset: r.get::<_, i64>(2)? as u64,
+                    len: r.get::<_, i64>(3)? as u64,
+                },
+                message_id: r.get(4)?,
+                date_ts: r.get(5)?,
+                from: r.get(6)?,
+                to: json_list(r.get(7)?),
+                cc: json_list(r.get(8)?),
+                subject: r.get(9)?,
+                verdict: r.get(10)?,
+                signers: signers
+                    .and_then(|s| serde_json::from_str::<Vec<SignerDomain>>(&s).ok())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| s.domain.to_ascii_lowercase())
+                    .collect(),
+                findings: Vec::new(),
+                sources: Vec::new(),
+                thread: r.get(12)?,
+                attachments: Vec::new(),
+                state: r.get(13)?,
+            })
+        })?;
+        for r in rows {
+            let r = r?;
+            if wanted.contains(r.sha256.as_str()) {
+                out.push(r);
+            }
+        }
+        let at: HashMap<String, usize> = out
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.sha256.clone(), i))
+            .collect();
+        let mut each =
+            |sql: &str,
+             f: &mut dyn FnMut(&mut IndexRecord, &rusqlite::Row<'_>) -> rusqlite::Result<()>|
+             -> Result<()> {
+                let mut st = self.conn.prepare_cached(sql)?;
+                let mut rows = st.query([lo, hi])?;
+                while let Some(row) = rows.next()? {
+                    let m: String = row.get(0)?;
+                    if let Some(&i) = at.get(&m) {
+                        f(&mut out[i], row)?;
+                    }
+                }
+                Ok(())
+            };
+        each(
+            "SELECT DISTINCT message, kind FROM findings WHERE message BETWEEN ?1 AND ?2 ORDER BY message, kind",
+            &mut |rec, row| {
+                rec.findings.push(row.get(1)?);
+                Ok(())
+            },
+        )?;
+        each(
+            "SELECT o.message, r.path || '/' || o.path, o.path FROM occurrences o JOIN roots r ON r.id = o.root
+             WHERE o.message BETWEEN ?1 AND ?2 ORDER BY o.message, o.root, o.path",
+            &mut |rec, row| {
+                rec.sources.push((row.get(1)?, row.get(2)?));
+                Ok(())
+            },
+        )?;
+        each(
+            "SELECT a.message, a.name, a.content_type, d.kind, d.meta, d.text
+             FROM attachments a LEFT JOIN documents d ON d.sha256 = a.document
+             WHERE a.message BETWEEN ?1 AND ?2 ORDER BY a.message, a.idx",
+            &mut |rec, row| {
+                let meta: MetaNames = row
+                    .get::<_, Option<String>>(4)?
+                    .and_then(|m| serde_json::from_str(&m).ok())
+                    .unwrap_or_default();
+                rec.attachments.push(IndexAttachment {
+                    name: row.get(1)?,
+                    content_type: row.get(2)?,
+                    kind: row.get(3)?,
+                    names: meta.names,
+                    title: meta.title,
+                    text: row.get(5)?,
+                });
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    /// Reads records' bytes from any thread.
+    pub fn record_reader(&self) -> RecordReader {
+        RecordReader {
+            dir: self.blob_dir(),
+        }
+    }
+
+    /// The messages `id` names: a hash or a unique prefix of one (at least
+    /// 6 hex digits), a source path (full, or within its root), or a
+    /// Message-ID (with or without angle brackets).
+    pub fn resolve(&self, id: &str) -> Result<Vec<String>> {
+        let id = id.trim();
+        let collect = |sql: &str, arg: &str| -> Result<Vec<String>> {
+            let mut st = self.conn.prepare_cached(sql)?;
+            let rows = st
+                .query_map([arg], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(rows)
+        };
+        if id.len() >= 6 && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let lo = id.to_ascii_lowercase();
+            let found = collect(
+                "SELECT sha256 FROM messages WHERE sha256 >= ?1 AND sha256 < ?1 || 'g' ORDER BY sha256",
+                &lo,
+            )?;
+            if !found.is_empty() {
+                return Ok(found);
+            }
+        }
+        let found = collect(
+            "SELECT DISTINCT o.message FROM occurrences o JOIN roots r ON r.id = o.root
+             WHERE r.path || '/' || o.path = ?1 OR o.path = ?1 ORDER BY o.message",
+            id,
+        )?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+        let bare = id.trim_start_matches('<').trim_end_matches('>');
+        collect(
+            "SELECT sha256 FROM messages WHERE message_id = '<' || ?1 || '>' ORDER BY sha256",
+            bare,
+        )
+    }
+
+    /// Who wrote to whom (To and Cc), most frequent first; addresses
+    /// lowercased.
+    pub fn correspondents(&self) -> Result<Vec<Correspondence>> {
+        let mut st = self.conn.prepare(
+            "SELECT from_addr, to_addrs, cc_addrs FROM messages WHERE from_addr IS NOT NULL",
+        )?;
+        let mut counts: HashMap<(String, String), u64> = HashMap::new();
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let from: String = r.get(0)?;
+            let from = address_of(&from).to_lowercase();
+            let mut to = json_list(r.get(1)?);
+            to.extend(json_list(r.get(2)?));
+            let mut seen = std::collections::HashSet::new();
+            for t in to {
+                let t = address_of(&t).to_lowercase();
+                if seen.insert(t.clone()) {
+                    *counts.entry((from.clone(), t)).or_default() += 1;
+                }
+            }
+        }
+        let mut out: Vec<Correspondence> = counts
+            .into_iter()
+            .map(|((from, to), messages)| Correspondence { from, to, messages })
+            .collect();
+        out.sort_by(|a, b| {
+            b.messages
+                .cmp(&a.messages)
+                .then_with(|| (&a.from, &a.to).cmp(&(&b.from, &b.to)))
+        });
+        Ok(out)
+    }
+}
+
+/// Reads the stored bytes of records, on any thread.
+pub struct RecordReader {
+    dir: std::path::PathBuf,
+}
+
+impl RecordReader {
+    /// The bytes of `r` (not re-hashed: the index is for finding; whatever
+    /// shows evidence reads it through [`Case::message_bytes`], which
+    /// checks).
+    pub fn read(&self, r: &IndexRecord) -> Result<Vec<u8>> {
+        blobs::read(&self.dir, r.blob)
+    }
+}
+
+/// The facts of each message the index holds, as one string per message:
+/// verdict, signers, finding kinds, thread and copies. (Documents' text is
+/// fixed once examined; examination changes findings, which are here.)
+const STATE: &str = "SELECT m.sha256 AS sha256,
+        COALESCE(v.verdict, '') || '|' || COALESCE(v.signers, '') || '|' ||
+        COALESCE((SELECT group_concat(kind) FROM (SELECT DISTINCT kind FROM findings f WHERE f.message = m.sha256 ORDER BY kind)), '') || '|' ||
+        COALESCE(t.thread, '') || '|' ||
+        (SELECT count(*) FROM occurrences o WHERE o.message = m.sha256) || '|' ||
+        (SELECT count(*) FROM attachments a JOIN documents d ON d.sha256 = a.document WHERE a.message = m.sha256 AND d.examined = 1)
+        AS state
+    FROM messages m LEFT JOIN verdicts v ON v.message = m.sha256
+    LEFT JOIN threads t ON t.message = m.sha256";

@@ -1,0 +1,203 @@
+//! Building the index from the case.
+//!
+//! A refresh threads the whole dump (threading is global: one new message
+//! can join two threads), then indexes every message whose catalog facts
+//! changed since the index last saw it: new messages after an ingest, new
+//! verdicts after `verify`, new findings after `examine`. Messages go
+//! through in chunks of hashes, parsed in parallel, so memory stays flat
+//! in the size of the dump; one commit at the end makes the refresh
+//! all-or-nothing (an interrupted refresh is simply redone).
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use tamis_case::{Case, IndexRecord, address_of};
+use tantivy::schema::Term;
+use tantivy::{IndexWriter, TantivyDocument};
+
+use crate::{Result, SearchIndex, threads};
+
+/// Messages read, parsed and handed to the writer at a time.
+const CHUNK: usize = 2048;
+/// The writer's memory budget, shared by its threads: flushed to a new
+/// segment when full, whatever the dump's size.
+const WRITER_HEAP: usize = 256 << 20;
+
+/// Headers worth searching beyond the addresses and subject: what the
+/// client, the list and the organisation call themselves.
+const HEADERS: &[&str] = &[
+    "X-Mailer",
+    "User-Agent",
+    "Organization",
+    "List-Id",
+    "Reply-To",
+    "X-Originating-IP",
+    "Sender",
+];
+
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct RefreshReport {
+    pub threads: u64,
+    pub indexed: u64,
+    pub total: u64,
+}
+
+impl SearchIndex {
+    /// Bring the index up to date with the case.
+    pub fn refresh(
+        &self,
+        case: &mut Case,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<RefreshReport> {
+        let headers = case.thread_headers()?;
+        let placed = threads::thread(&headers);
+        let threads = placed
+            .iter()
+            .map(|(_, t, _)| t.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len() as u64;
+        case.write_threads(&placed)?;
+        drop(placed);
+        let stale = case.stale_for_index()?;
+        let mut writer: IndexWriter<TantivyDocument> = self.index.writer(WRITER_HEAP)?;
+        let mut marked = Vec::with_capacity(stale.len());
+        for (n, chunk) in stale.chunks(CHUNK).enumerate() {
+            let records = case.index_records(chunk)?;
+            let reader = case.record_reader();
+            let docs = records
+                .par_iter()
+                .map(|r| Ok((r, self.document(r, &reader.read(r)?))))
+                .collect::<Result<Vec<_>>>()?;
+            for (r, doc) in docs {
+                writer.delete_term(Term::from_field_text(self.fields.key, &r.sha256));
+                writer.add_document(doc)?;
+                marked.push((r.sha256.clone(), r.state.clone()));
+            }
+            progress(
+                ((n + 1) * CHUNK).min(stale.len()) as u64,
+                stale.len() as u64,
+            );
+        }
+        writer.commit()?;
+        writer.wait_merging_threads()?;
+        case.mark_indexed(&marked)?;
+        self.reader.reload()?;
+        Ok(RefreshReport {
+            threads,
+            indexed: marked.len() as u64,
+            total: headers.len() as u64,
+        })
+    }
+
+    /// Empty the index; the next refresh indexes every message.
+    pub fn clear(&self, case: &mut Case) -> Result<()> {
+        let mut writer: IndexWriter<TantivyDocument> = self.index.writer(WRITER_HEAP)?;
+        writer.delete_all_documents()?;
+        writer.commit()?;
+        case.forget_indexed()?;
+        Ok(())
+    }
+
+    fn document(&self, r: &IndexRecord, raw: &[u8]) -> TantivyDocument {
+        let f = &self.fields;
+        let mut d = TantivyDocument::new();
+        d.add_text(f.key, &r.sha256);
+        if let Some(id) = &r.message_id {
+            d.add_text(f.id, threads::normalise_id(id));
+        }
+        if let Some(t) = &r.thread {
+            d.add_text(f.thread, t);
+        }
+        let parsed = mail_parser::MessageParser::default().parse(raw);
+        let body = parsed
+            .as_ref()
+            .map(tamis_forensics::text::message_text)
+            .unwrap_or_default();
+        let subject = r.subject.clone().unwrap_or_default();
+        d.add_text(f.subject, &subject);
+        d.add_text(f.body, &body);
+        d.add_text(f.exact, &subject);
+        d.add_text(f.exact, &body);
+        // Exact duplicates: the same subject and text under other bytes
+        // (whitespace aside: archivers re-wrap).
+        let mut h = Sha256::new();
+        for w in subject
+            .split_whitespace()
+            .chain(["\u{0}"])
+            .chain(body.split_whitespace())
+        {
+            h.update(w.as_bytes());
+            h.update(b" ");
+        }
+        let digest = h.finalize();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        d.add_u64(f.body_hash, u64::from_le_bytes(first));
+        if let Some(from) = &r.from {
+            d.add_text(f.from, from);
+            if let Some((_, domain)) = address_of(from).rsplit_once('@') {
+                d.add_text(f.from_domain, domain.to_lowercase());
+            }
+        }
+        for a in &r.to {
+            d.add_text(f.to, a);
+        }
+        for a in &r.cc {
+            d.add_text(f.cc, a);
+        }
+        if let Some(m) = &parsed {
+            for name in HEADERS {
+                if let Some(v) = m.header_raw(*name) {
+                    d.add_text(f.header, v.trim());
+                }
+            }
+        }
+        if let Some(ts) = r.date_ts {
+            d.add_i64(f.date, ts);
+        }
+        d.add_text(f.verdict, r.verdict.as_deref().unwrap_or("pending"));
+        for s in &r.signers {
+            d.add_text(f.signer, s);
+        }
+        if !r.signers.is_empty() {
+            d.add_text(f.has, "signature");
+        }
+        for k in &r.findings {
+            d.add_text(f.finding, k);
+        }
+        if !r.findings.is_empty() {
+            d.add_text(f.has, "finding");
+        }
+        for (full, relative) in &r.sources {
+            d.add_text(f.source, full);
+            d.add_text(f.source, relative);
+        }
+        if !r.attachments.is_empty() {
+            d.add_text(f.has, "attachment");
+        }
+        for a in &r.attachments {
+            if let Some(n) = &a.name {
+                d.add_text(f.filename, n);
+                if let Some((_, ext)) = n.rsplit_once('.') {
+                    d.add_text(f.kind, ext.to_lowercase());
+                }
+            }
+            d.add_text(f.kind, &a.content_type);
+            if let Some((_, sub)) = a.content_type.split_once('/') {
+                d.add_text(f.kind, sub);
+            }
+            if let Some(k) = &a.kind {
+                d.add_text(f.kind, k);
+            }
+            for n in &a.names {
+                d.add_text(f.author, n);
+            }
+            if let Some(t) = &a.title {
+                d.add_text(f.doc_text, t);
+            }
+            if let Some(t) = &a.text {
+                d.add_text(f.doc_text, t);
+            }
+        }
+        d
+    }
+}
