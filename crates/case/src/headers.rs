@@ -42,6 +42,8 @@ pub struct Parsed {
     pub parts: Vec<Vec<u8>>,
     /// The traits the forensics compare across the dump.
     pub profile: tamis_forensics::profile::Profile,
+    /// What the search index reads of it.
+    pub text: crate::SearchText,
 }
 
 /// Parse `bytes` once; `Err` carries the reason the fields are empty.
@@ -84,10 +86,12 @@ fn parse_inner(bytes: &[u8]) -> Option<Parsed> {
             })
             .collect(),
     };
+    let text = crate::SearchText::of(&m);
     Some(Parsed {
         headers,
         parts: contents,
-        profile: tamis_forensics::profile::profile_of(&m),
+        profile: tamis_forensics::profile::profile_of(&m, &text.body),
+        text,
     })
 }
 

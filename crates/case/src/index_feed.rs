@@ -13,15 +13,57 @@
 use std::collections::HashMap;
 
 use rusqlite::params;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Case, Result, blobs};
+
+/// Headers worth searching beyond the addresses and subject: what the
+/// client, the list and the organisation call themselves.
+const SEARCH_HEADERS: &[&str] = &[
+    "X-Mailer",
+    "User-Agent",
+    "Organization",
+    "List-Id",
+    "Reply-To",
+    "X-Originating-IP",
+    "Sender",
+];
+
+/// What the index reads of a message's bytes: selected headers and the
+/// body as a reader sees it (every text part, HTML converted). Ingest
+/// stores it from its one parse; the index never parses MIME again.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchText {
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl SearchText {
+    pub fn of(m: &mail_parser::Message<'_>) -> SearchText {
+        SearchText {
+            headers: SEARCH_HEADERS
+                .iter()
+                .filter_map(|h| Some((h.to_string(), m.header_raw(*h)?.trim().to_string())))
+                .collect(),
+            body: tamis_forensics::text::message_text(m),
+        }
+    }
+
+    /// From the message's bytes (for messages stored without one).
+    pub fn parse(raw: &[u8]) -> SearchText {
+        mail_parser::MessageParser::default()
+            .parse(raw)
+            .map(|m| SearchText::of(&m))
+            .unwrap_or_default()
+    }
+}
 
 /// One message as the index sees it.
 #[derive(Clone, Debug)]
 pub struct IndexRecord {
     pub sha256: String,
     blob: blobs::BlobRef,
+    text: Option<blobs::BlobRef>,
     pub message_id: Option<String>,
     pub date_ts: Option<i64>,
     pub from: Option<String>,
@@ -117,7 +159,7 @@ impl Case {
     pub fn thread_headers(&self) -> Result<Vec<ThreadHeader>> {
         let mut st = self.conn.prepare(
             "SELECT m.sha256, m.message_id, m.in_reply_to, m.refs, m.subject, m.date_ts, v.verdict
-             FROM messages m LEFT JOIN verdicts v ON v.message = m.sha256",
+             FROM messages m LEFT JOIN verdicts v INDEXED BY verdicts_facts ON v.message = m.sha256",
         )?;
         let rows = st
             .query_map([], |r| {
@@ -231,10 +273,12 @@ impl Case {
         let mut st = self.conn.prepare_cached(&format!(
             "WITH s AS ({STATE} WHERE m.sha256 BETWEEN ?1 AND ?2)
              SELECT m.sha256, m.pack, m.pack_offset, m.stored_len, m.message_id, m.date_ts,
-                    m.from_addr, m.to_addrs, m.cc_addrs, m.subject, v.verdict, v.signers, t.thread, s.state
+                    m.from_addr, m.to_addrs, m.cc_addrs, m.subject, v.verdict, v.signers, t.thread, s.state,
+                    x.pack, x.pack_offset, x.stored_len
              FROM messages m JOIN s ON s.sha256 = m.sha256
-             LEFT JOIN verdicts v ON v.message = m.sha256
+             LEFT JOIN verdicts v INDEXED BY verdicts_facts ON v.message = m.sha256
              LEFT JOIN threads t ON t.message = m.sha256
+             LEFT JOIN texts x ON x.message = m.sha256
              WHERE m.sha256 BETWEEN ?1 AND ?2 ORDER BY m.sha256"
         ))?;
         let wanted: std::collections::HashSet<&str> = messages.iter().map(String::as_str).collect();
@@ -246,6 +290,18 @@ impl Case {
                     pack: r.get(1)?,
                     offset: r.get::<_, i64>(2)? as u64,
                     len: r.get::<_, i64>(3)? as u64,
+                },
+                text: match (
+                    r.get::<_, Option<i64>>(14)?,
+                    r.get::<_, Option<i64>>(15)?,
+                    r.get::<_, Option<i64>>(16)?,
+                ) {
+                    (Some(pack), Some(offset), Some(len)) => Some(blobs::BlobRef {
+                        pack,
+                        offset: offset as u64,
+                        len: len as u64,
+                    }),
+                    _ => None,
                 },
                 message_id: r.get(4)?,
                 date_ts: r.get(5)?,
@@ -328,6 +384,28 @@ impl Case {
             },
         )?;
         Ok(out)
+    }
+
+    /// The search text of one message (for snippets): as stored by ingest,
+    /// or parsed from its checked bytes.
+    pub fn search_text(&self, message: &str) -> Result<Option<SearchText>> {
+        use rusqlite::OptionalExtension;
+        let stored: Option<(i64, i64, i64)> = self
+            .conn
+            .prepare_cached("SELECT pack, pack_offset, stored_len FROM texts WHERE message = ?1")?
+            .query_row([message], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        if let Some((pack, offset, len)) = stored {
+            let blob = blobs::BlobRef {
+                pack,
+                offset: offset as u64,
+                len: len as u64,
+            };
+            if let Ok(t) = serde_json::from_slice(&blobs::read(&self.blob_dir(), blob)?) {
+                return Ok(Some(t));
+            }
+        }
+        Ok(self.message_bytes(message)?.map(|b| SearchText::parse(&b)))
     }
 
     /// Reads records' bytes from any thread.
@@ -414,11 +492,16 @@ pub struct RecordReader {
 }
 
 impl RecordReader {
-    /// The bytes of `r` (not re-hashed: the index is for finding; whatever
-    /// shows evidence reads it through [`Case::message_bytes`], which
-    /// checks).
-    pub fn read(&self, r: &IndexRecord) -> Result<Vec<u8>> {
-        blobs::read(&self.dir, r.blob)
+    /// The search text of `r`: stored by ingest, or parsed from its bytes
+    /// (not re-hashed: the index is for finding; whatever shows evidence
+    /// reads it through [`Case::message_bytes`], which checks).
+    pub fn text(&self, r: &IndexRecord) -> Result<SearchText> {
+        if let Some(t) = r.text
+            && let Ok(text) = serde_json::from_slice(&blobs::read(&self.dir, t)?)
+        {
+            return Ok(text);
+        }
+        Ok(SearchText::parse(&blobs::read(&self.dir, r.blob)?))
     }
 }
 
@@ -432,5 +515,5 @@ const STATE: &str = "SELECT m.sha256 AS sha256,
         (SELECT count(*) FROM occurrences o WHERE o.message = m.sha256) || '|' ||
         (SELECT count(*) FROM attachments a JOIN documents d ON d.sha256 = a.document WHERE a.message = m.sha256 AND d.examined = 1)
         AS state
-    FROM messages m LEFT JOIN verdicts v ON v.message = m.sha256
+    FROM messages m LEFT JOIN verdicts v INDEXED BY verdicts_facts ON v.message = m.sha256
     LEFT JOIN threads t ON t.message = m.sha256";

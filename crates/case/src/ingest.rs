@@ -81,6 +81,8 @@ struct Prepared {
     documents: Vec<Document>,
     /// Its forensic profile (JSON).
     profile: Option<String>,
+    /// Its search text, as a pack frame.
+    text: Option<Vec<u8>>,
 }
 
 /// An attachment as stored: content-addressed like a message.
@@ -278,13 +280,14 @@ fn prepare(rx: Receiver<Batch<Event>>, tx: Sender<Batch<Row>>) {
             .into_iter()
             .map(|e| match e {
                 Event::Message(occ) => {
-                    let (headers, documents, profile) = match headers::parse(&occ.bytes) {
+                    let (headers, documents, profile, text) = match headers::parse(&occ.bytes) {
                         Ok(p) => (
                             Ok(p.headers),
                             p.parts.iter().map(|b| document(b)).collect(),
                             serde_json::to_string(&p.profile).ok(),
+                            serde_json::to_vec(&p.text).ok().map(|t| blobs::frame(&t)),
                         ),
-                        Err(e) => (Err(e), Vec::new(), None),
+                        Err(e) => (Err(e), Vec::new(), None, None),
                     };
                     let frame = blobs::frame(&occ.bytes);
                     Row::Message(Box::new(Prepared {
@@ -293,6 +296,7 @@ fn prepare(rx: Receiver<Batch<Event>>, tx: Sender<Batch<Row>>) {
                         frame,
                         documents,
                         profile,
+                        text,
                     }))
                 }
                 e => Row::Other(e),
@@ -491,6 +495,15 @@ impl<'c> Writer<'c> {
                         "INSERT OR IGNORE INTO profiles (message, profile) VALUES (?1, ?2)",
                     )?
                     .execute(params![sha, profile])?;
+            }
+            if let Some(text) = &p.text {
+                let blob = self.packs.append(&self.case.conn, text)?;
+                self.case
+                    .conn
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO texts (message, pack, pack_offset, stored_len) VALUES (?1, ?2, ?3, ?4)",
+                    )?
+                    .execute(params![sha, blob.pack, blob.offset as i64, blob.len as i64])?;
             }
             self.known.insert(occ.sha256);
             report.new_messages += 1;

@@ -32,7 +32,8 @@ use serde::Serialize;
 pub use examination::{ExamineReport, FindingRow};
 pub use headers::{Attachment, Headers};
 pub use index_feed::{
-    Correspondence, IndexAttachment, IndexRecord, RecordReader, ThreadHeader, ThreadRow, address_of,
+    Correspondence, IndexAttachment, IndexRecord, RecordReader, SearchText, ThreadHeader,
+    ThreadRow, address_of,
 };
 pub use ingest::{IngestOptions, IngestReport, Progress};
 pub use verification::{Signer, VerifyReport, occurrence_verdict};
@@ -344,6 +345,7 @@ impl Case {
             "profiles",
             "findings",
             "verdicts",
+            "texts",
         ] {
             let mut st = self.conn.prepare(&format!("SELECT * FROM {table}"))?;
             let n = st.column_count();
@@ -353,7 +355,7 @@ impl Case {
                 let mut line = format!("{table}:");
                 for (i, name) in names.iter().enumerate().take(n) {
                     // Where a message landed in a pack depends on timing.
-                    if matches!(table, "messages" | "documents")
+                    if matches!(table, "messages" | "documents" | "texts")
                         && matches!(name.as_str(), "pack" | "pack_offset")
                     {
                         continue;

@@ -201,6 +201,24 @@ const MIGRATIONS: &[&str] = &[
         state    TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 5: search text stored by ingest; verdict facts without the evidence.
+    r#"
+    -- The verdict facts without the evidence: read for every message by
+    -- threading and indexing, which would otherwise walk each row's
+    -- kilobytes of evidence.
+    CREATE INDEX verdicts_facts ON verdicts(message, verdict, signers);
+    -- The text of each message for the search index (selected headers and
+    -- the body as a reader sees it, JSON), written by ingest from its one
+    -- parse into the packs; the index is built from it without parsing
+    -- MIME again. Messages ingested before this version have none: the
+    -- index parses their bytes.
+    CREATE TABLE texts (
+        message      TEXT PRIMARY KEY,
+        pack         INTEGER NOT NULL,
+        pack_offset  INTEGER NOT NULL,
+        stored_len   INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

@@ -44,13 +44,14 @@ pub struct Profile {
 pub fn profile(raw: &[u8]) -> Profile {
     MessageParser::new()
         .parse(raw)
-        .map(|m| profile_of(&m))
+        .map(|m| profile_of(&m, &crate::text::message_text(&m)))
         .unwrap_or_default()
 }
 
-/// The profile of a parsed message (ingest parses each message once, for
-/// its catalog fields, its documents and this).
-pub fn profile_of(msg: &Message<'_>) -> Profile {
+/// The profile of a parsed message and its body text ([`crate::text::message_text`]);
+/// ingest parses each message once, for its catalog fields, its documents,
+/// its search text and this.
+pub fn profile_of(msg: &Message<'_>, text: &str) -> Profile {
     let mut p = Profile {
         from: msg
             .from()
@@ -96,13 +97,9 @@ pub fn profile_of(msg: &Message<'_>) -> Profile {
     domains.sort();
     domains.dedup();
     p.domains = domains;
-    let text = (0..msg.text_body.len())
-        .filter_map(|i| msg.body_text(i))
-        .collect::<Vec<_>>()
-        .join("\n");
-    p.simhash = crate::text::simhash(&text);
-    p.quotes = crate::text::quotes(&text);
-    let (bloom, quoted) = crate::text::digest(&text);
+    p.simhash = crate::text::simhash(text);
+    p.quotes = crate::text::quotes(text);
+    let (bloom, quoted) = crate::text::digest(text);
     p.text_bloom = base64::engine::general_purpose::STANDARD.encode(bloom);
     if p.quotes {
         p.quoted_runs = quoted;

@@ -44,7 +44,11 @@ pub struct Fields {
     pub verdict: Field,
     pub signer: Field,
     pub finding: Field,
+    /// Source paths and every prefix of them that ends a directory or an
+    /// archive (`a/`, `a/x.zip!`, `a/x.zip!in/`), with and without the root.
     pub source: Field,
+    /// The copies' full source paths, stored for display.
+    pub path: Field,
     pub date: Field,
     pub body_hash: Field,
 }
@@ -81,7 +85,8 @@ impl Fields {
             verdict: b.add_text_field("verdict", STRING | FAST | STORED),
             signer: b.add_text_field("signer", STRING | FAST),
             finding: b.add_text_field("finding", STRING),
-            source: b.add_text_field("source", STRING | STORED),
+            source: b.add_text_field("source", STRING),
+            path: b.add_text_field("path", STORED),
             date: b.add_i64_field("date", INDEXED | FAST | STORED),
             body_hash: b.add_u64_field("body_hash", FAST),
         };

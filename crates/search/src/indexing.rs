@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use tamis_case::{Case, IndexRecord, address_of};
+use tamis_case::{Case, IndexRecord, SearchText, address_of};
 use tantivy::schema::Term;
 use tantivy::{IndexWriter, TantivyDocument};
 
@@ -21,18 +21,6 @@ const CHUNK: usize = 2048;
 /// The writer's memory budget, shared by its threads: flushed to a new
 /// segment when full, whatever the dump's size.
 const WRITER_HEAP: usize = 256 << 20;
-
-/// Headers worth searching beyond the addresses and subject: what the
-/// client, the list and the organisation call themselves.
-const HEADERS: &[&str] = &[
-    "X-Mailer",
-    "User-Agent",
-    "Organization",
-    "List-Id",
-    "Reply-To",
-    "X-Originating-IP",
-    "Sender",
-];
 
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct RefreshReport {
@@ -65,7 +53,7 @@ impl SearchIndex {
             let reader = case.record_reader();
             let docs = records
                 .par_iter()
-                .map(|r| Ok((r, self.document(r, &reader.read(r)?))))
+                .map(|r| Ok((r, self.document(r, &reader.text(r)?))))
                 .collect::<Result<Vec<_>>>()?;
             for (r, doc) in docs {
                 writer.delete_term(Term::from_field_text(self.fields.key, &r.sha256));
@@ -97,7 +85,7 @@ impl SearchIndex {
         Ok(())
     }
 
-    fn document(&self, r: &IndexRecord, raw: &[u8]) -> TantivyDocument {
+    fn document(&self, r: &IndexRecord, text: &SearchText) -> TantivyDocument {
         let f = &self.fields;
         let mut d = TantivyDocument::new();
         d.add_text(f.key, &r.sha256);
@@ -107,16 +95,12 @@ impl SearchIndex {
         if let Some(t) = &r.thread {
             d.add_text(f.thread, t);
         }
-        let parsed = mail_parser::MessageParser::default().parse(raw);
-        let body = parsed
-            .as_ref()
-            .map(tamis_forensics::text::message_text)
-            .unwrap_or_default();
+        let body = &text.body;
         let subject = r.subject.clone().unwrap_or_default();
         d.add_text(f.subject, &subject);
-        d.add_text(f.body, &body);
+        d.add_text(f.body, body);
         d.add_text(f.exact, &subject);
-        d.add_text(f.exact, &body);
+        d.add_text(f.exact, body);
         // Exact duplicates: the same subject and text under other bytes
         // (whitespace aside: archivers re-wrap).
         let mut h = Sha256::new();
@@ -144,12 +128,8 @@ impl SearchIndex {
         for a in &r.cc {
             d.add_text(f.cc, a);
         }
-        if let Some(m) = &parsed {
-            for name in HEADERS {
-                if let Some(v) = m.header_raw(*name) {
-                    d.add_text(f.header, v.trim());
-                }
-            }
+        for (_, v) in &text.headers {
+            d.add_text(f.header, v);
         }
         if let Some(ts) = r.date_ts {
             d.add_i64(f.date, ts);
@@ -167,9 +147,20 @@ impl SearchIndex {
         if !r.findings.is_empty() {
             d.add_text(f.has, "finding");
         }
+        let mut prefixes = std::collections::BTreeSet::new();
         for (full, relative) in &r.sources {
-            d.add_text(f.source, full);
-            d.add_text(f.source, relative);
+            d.add_text(f.path, full);
+            for p in [full, relative] {
+                prefixes.insert(p.as_str());
+                for (i, c) in p.char_indices() {
+                    if c == '/' || c == '!' {
+                        prefixes.insert(&p[..=i]);
+                    }
+                }
+            }
+        }
+        for p in prefixes {
+            d.add_text(f.source, p);
         }
         if !r.attachments.is_empty() {
             d.add_text(f.has, "attachment");

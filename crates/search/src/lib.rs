@@ -171,8 +171,8 @@ impl SearchIndex {
     /// Run a search. With a case, hits carry a snippet of their body.
     pub fn search(&self, req: &Request<'_>, case: Option<&Case>) -> Result<Results> {
         let node = query::parse(req.query)?;
-        let q = self.compile(&node)?;
         let searcher = self.reader.searcher();
+        let q = self.compile(&node, &searcher)?;
         let limit = req.limit.max(1);
         let (total, facets) = if req.facets {
             let (n, f) = searcher.search(&q, &(Count, facets::Collect))?;
@@ -211,10 +211,9 @@ impl SearchIndex {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let mut hit = self.hit(&doc, score);
             if let (Some(case), Some(g)) = (case, &snippets)
-                && let Some(bytes) = case.message_bytes(&hit.message)?
+                && let Some(text) = case.search_text(&hit.message)?
             {
-                let text = tamis_forensics::text::body_text(&bytes);
-                let s = g.snippet(&text);
+                let s = g.snippet(&text.body);
                 hit.snippet = Some(Snippet {
                     text: s.fragment().to_string(),
                     highlights: s.highlighted().iter().map(|r| (r.start, r.end)).collect(),
@@ -236,16 +235,15 @@ impl SearchIndex {
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
         };
-        let sources: Vec<&str> = doc.get_all(f.source).filter_map(|v| v.as_str()).collect();
+        let paths: Vec<&str> = doc.get_all(f.path).filter_map(|v| v.as_str()).collect();
         Hit {
             message: text(f.key).unwrap_or_default(),
             date: doc.get_first(f.date).and_then(|v| v.as_i64()),
             from: text(f.from),
             subject: text(f.subject).filter(|s| !s.is_empty()),
             verdict: text(f.verdict).unwrap_or_default(),
-            // Stored as (full path, path within its root) pairs.
-            source: sources.first().map(|s| s.to_string()),
-            copies: sources.len() / 2,
+            source: paths.first().map(|s| s.to_string()),
+            copies: paths.len(),
             thread: text(f.thread),
             score,
             snippet: None,
@@ -290,19 +288,19 @@ impl SearchIndex {
     }
 
     /// The tantivy query for a parsed query.
-    fn compile(&self, node: &Node) -> Result<Box<dyn Query>> {
+    fn compile(&self, node: &Node, s: &tantivy::Searcher) -> Result<Box<dyn Query>> {
         Ok(match node {
             Node::All => Box::new(AllQuery),
             Node::Not(inner) => Box::new(BooleanQuery::new(vec![
                 (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
-                (Occur::MustNot, self.compile(inner)?),
+                (Occur::MustNot, self.compile(inner, s)?),
             ])),
             Node::And(parts) => {
                 let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
                 for p in parts {
                     clauses.push(match p {
-                        Node::Not(inner) => (Occur::MustNot, self.compile(inner)?),
-                        other => (Occur::Must, self.compile(other)?),
+                        Node::Not(inner) => (Occur::MustNot, self.compile(inner, s)?),
+                        other => (Occur::Must, self.compile(other, s)?),
                     });
                 }
                 if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
@@ -313,14 +311,14 @@ impl SearchIndex {
             Node::Or(parts) => Box::new(BooleanQuery::union(
                 parts
                     .iter()
-                    .map(|p| self.compile(p))
+                    .map(|p| self.compile(p, s))
                     .collect::<Result<_>>()?,
             )),
-            Node::Term { field, text, .. } => self.term(*field, text)?,
+            Node::Term { field, text, .. } => self.term(*field, text, s)?,
         })
     }
 
-    fn term(&self, op: Option<Op>, text: &str) -> Result<Box<dyn Query>> {
+    fn term(&self, op: Option<Op>, text: &str, s: &tantivy::Searcher) -> Result<Box<dyn Query>> {
         let f = &self.fields;
         let words = |fs: &[tantivy::schema::Field]| self.words(fs, text, false);
         let keyword = |field, value: String| -> Box<dyn Query> {
@@ -357,10 +355,19 @@ impl SearchIndex {
             Some(Op::Finding) => keyword(f.finding, lower),
             Some(Op::Thread) => keyword(f.thread, lower),
             Some(Op::Id) => keyword(f.id, threads::normalise_id(text)),
-            Some(Op::Source) => Box::new(RegexQuery::from_pattern(
-                &format!("{}.*", regex_escape(text.trim())),
-                f.source,
-            )?),
+            Some(Op::Source) => {
+                // A directory, an archive or a whole path is one term; any
+                // other prefix is matched against every path.
+                let term = Term::from_field_text(f.source, text.trim());
+                if s.doc_freq(&term)? > 0 {
+                    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+                } else {
+                    Box::new(RegexQuery::from_pattern(
+                        &format!("{}.*", regex_escape(text.trim())),
+                        f.source,
+                    )?)
+                }
+            }
         })
     }
 
