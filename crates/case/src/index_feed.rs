@@ -233,14 +233,27 @@ impl Case {
     }
 
     /// Messages whose facts differ from what the index holds (all of them
-    /// after [`Case::forget_indexed`]), in hash order.
-    pub fn stale_for_index(&self) -> Result<Vec<String>> {
+    /// after [`Case::forget_indexed`]), in hash order, each with whether
+    /// the index holds an older version of it.
+    pub fn stale_for_index(&self) -> Result<Vec<(String, bool)>> {
         let mut st = self.conn.prepare(&format!(
-            "WITH s AS ({STATE}) SELECT s.sha256 FROM s LEFT JOIN indexed i ON i.message = s.sha256
+            "WITH s AS ({STATE}) SELECT s.sha256, i.state IS NOT NULL FROM s
+             LEFT JOIN indexed i ON i.message = s.sha256
              WHERE i.state IS NULL OR i.state != s.state ORDER BY s.sha256"
         ))?;
-        let rows = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
         Ok(rows)
+    }
+
+    /// Cap the catalog's page cache: a pass that reads the catalog once
+    /// (the index refresh) gains nothing from the large cache ingest
+    /// writes with, and would hold it all.
+    pub fn limit_page_cache(&self, mib: u32) -> Result<()> {
+        self.conn
+            .pragma_update(None, "cache_size", -(i64::from(mib) << 10))?;
+        Ok(())
     }
 
     /// The index was emptied: every message is stale.

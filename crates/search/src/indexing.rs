@@ -5,8 +5,9 @@
 //! changed since the index last saw it: new messages after an ingest, new
 //! verdicts after `verify`, new findings after `examine`. Messages go
 //! through in chunks of hashes, parsed in parallel, so memory stays flat
-//! in the size of the dump; one commit at the end makes the refresh
-//! all-or-nothing (an interrupted refresh is simply redone).
+//! in the size of the dump. The catalog records what the index holds only
+//! after each commit, so an interrupted refresh redoes exactly what was not
+//! committed.
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -20,7 +21,10 @@ use crate::{Result, SearchIndex, threads};
 const CHUNK: usize = 2048;
 /// The writer's memory budget, shared by its threads: flushed to a new
 /// segment when full, whatever the dump's size.
-const WRITER_HEAP: usize = 256 << 20;
+const WRITER_HEAP: usize = 96 << 20;
+/// Chunks between commits (each commit is durable and recorded in the
+/// catalog, so an interrupted refresh keeps what it committed).
+const COMMIT_CHUNKS: usize = 16;
 
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct RefreshReport {
@@ -37,7 +41,9 @@ impl SearchIndex {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<RefreshReport> {
         let headers = case.thread_headers()?;
+        let total = headers.len() as u64;
         let placed = threads::thread(&headers);
+        drop(headers);
         let threads = placed
             .iter()
             .map(|(_, t, _)| t.as_str())
@@ -45,20 +51,38 @@ impl SearchIndex {
             .len() as u64;
         case.write_threads(&placed)?;
         drop(placed);
+        case.limit_page_cache(32)?;
         let stale = case.stale_for_index()?;
         let mut writer: IndexWriter<TantivyDocument> = self.index.writer(WRITER_HEAP)?;
-        let mut marked = Vec::with_capacity(stale.len());
+        let mut marked = Vec::new();
+        let mut indexed = 0;
         for (n, chunk) in stale.chunks(CHUNK).enumerate() {
-            let records = case.index_records(chunk)?;
+            let shas: Vec<String> = chunk.iter().map(|(s, _)| s.clone()).collect();
+            let records = case.index_records(&shas)?;
             let reader = case.record_reader();
             let docs = records
                 .par_iter()
                 .map(|r| Ok((r, self.document(r, &reader.text(r)?))))
                 .collect::<Result<Vec<_>>>()?;
+            // Only messages the index held before have an old version to
+            // delete (none on a rebuild: deletes are queued until commit).
+            let had: std::collections::HashSet<&str> = chunk
+                .iter()
+                .filter(|(_, had)| *had)
+                .map(|(s, _)| s.as_str())
+                .collect();
             for (r, doc) in docs {
-                writer.delete_term(Term::from_field_text(self.fields.key, &r.sha256));
+                if had.contains(r.sha256.as_str()) {
+                    writer.delete_term(Term::from_field_text(self.fields.key, &r.sha256));
+                }
                 writer.add_document(doc)?;
                 marked.push((r.sha256.clone(), r.state.clone()));
+            }
+            // Commit now and then, so what is pending stays bounded.
+            if (n + 1) % COMMIT_CHUNKS == 0 {
+                writer.commit()?;
+                indexed += marked.len() as u64;
+                case.mark_indexed(&std::mem::take(&mut marked))?;
             }
             progress(
                 ((n + 1) * CHUNK).min(stale.len()) as u64,
@@ -67,12 +91,13 @@ impl SearchIndex {
         }
         writer.commit()?;
         writer.wait_merging_threads()?;
+        indexed += marked.len() as u64;
         case.mark_indexed(&marked)?;
         self.reader.reload()?;
         Ok(RefreshReport {
             threads,
-            indexed: marked.len() as u64,
-            total: headers.len() as u64,
+            indexed,
+            total,
         })
     }
 
