@@ -96,7 +96,8 @@ impl Collector for Collect {
             .into_iter()
             .map(|(d, n)| {
                 let name = civil(d);
-                *months.entry(name[..7].to_string()).or_default() += n;
+                let month = name.get(..7).unwrap_or(&name).to_string();
+                *months.entry(month).or_default() += n;
                 (name, n)
             })
             .collect();
@@ -151,5 +152,6 @@ impl SegmentCollector for Segment {
 
 /// `YYYY-MM-DD` of a day number (days since 1970-01-01).
 fn civil(day: i64) -> String {
-    mail_parser::DateTime::from_timestamp(day * 86_400).to_rfc3339()[..10].to_string()
+    let s = mail_parser::DateTime::from_timestamp(day.saturating_mul(86_400)).to_rfc3339();
+    s.get(..10).unwrap_or(&s).to_string()
 }

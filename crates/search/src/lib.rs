@@ -26,8 +26,7 @@ use serde::Serialize;
 use tamis_case::Case;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Term, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -372,7 +371,8 @@ impl SearchIndex {
     }
 
     /// `text` cut into words by the field's tokenizer: one word is a term,
-    /// several a phrase; over several fields, any may match.
+    /// several a phrase, none (punctuation) matches anything; over several
+    /// fields, any may match.
     fn words(&self, fields: &[tantivy::schema::Field], text: &str, exact: bool) -> Box<dyn Query> {
         let mut analyzer = if exact {
             fields::exact()
@@ -386,7 +386,9 @@ impl SearchIndex {
                 .map(|w| Term::from_field_text(field, w))
                 .collect();
             match terms.len() {
-                0 => Box::new(EmptyQuery),
+                // Punctuation alone (`–`, `&`) is no word: it is ignored,
+                // as it is when indexed.
+                0 => Box::new(AllQuery),
                 1 => Box::new(TermQuery::new(
                     terms[0].clone(),
                     IndexRecordOption::WithFreqs,

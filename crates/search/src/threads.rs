@@ -7,7 +7,9 @@
 //! - messages are placed best-evidence first (authentic, transformed,
 //!   unverifiable, not yet judged, tampered, forged; then by date): the
 //!   first message with an ID owns it; a later one with the same ID gets a
-//!   place of its own, keyed by its hash, and replies never find it;
+//!   place of its own, keyed by its hash, and replies never find it (it
+//!   sits where its own References say, or, with none, under the owner:
+//!   a copy whose bytes an archive changed stays in its thread);
 //! - only messages that own their ID and are not tampered or forged link
 //!   their References chain (the step that can join threads); the others
 //!   only name their own parent, and only where no better message did;
@@ -154,8 +156,13 @@ pub fn thread(messages: &[ThreadHeader]) -> Vec<Placement> {
                 f.link(w[0], w[1], false);
             }
         }
-        if let Some(&parent) = chain.last() {
-            f.link(parent, at, trusted);
+        match (chain.last(), own) {
+            (Some(&parent), _) => f.link(parent, at, trusted),
+            // Another copy of a message that owns this ID (archives change
+            // bytes: CRLF and LF copies are two messages) hangs under it,
+            // in its thread, rather than alone.
+            (None, Some(owner)) if owner != at => f.link(owner, at, false),
+            _ => {}
         }
     }
     // Thread of each container: its root's key, hashed to a short name.
@@ -264,6 +271,18 @@ mod tests {
             msg("reply", "r@x", &["a@x"], "unverifiable", 6),
         ]);
         assert_eq!(t["reply"].1.as_deref(), Some("real"));
+    }
+
+    #[test]
+    fn another_copy_of_a_first_message_stays_in_its_thread() {
+        let t = threads(&[
+            msg("crlf", "a@x", &[], "authentic", 1),
+            msg("lf", "a@x", &[], "unverifiable", 1),
+            msg("reply", "r@x", &["a@x"], "unverifiable", 2),
+        ]);
+        assert_eq!(t["lf"].1.as_deref(), Some("crlf"));
+        assert_eq!(t["lf"].0, t["crlf"].0);
+        assert_eq!(t["reply"].1.as_deref(), Some("crlf"));
     }
 
     #[test]

@@ -160,7 +160,10 @@ fn date(ts: Option<i64>) -> String {
     match ts {
         Some(t) => {
             let s = mail_parser::DateTime::from_timestamp(t).to_rfc3339();
-            format!("{} {}", &s[..10], &s[11..16])
+            match (s.get(..10), s.get(11..16)) {
+                (Some(d), Some(t)) => format!("{d} {t}"),
+                _ => s,
+            }
         }
         None => "(no date)       ".to_string(),
     }
@@ -242,6 +245,39 @@ pub fn show(case: &Case, id: &str, json: bool, raw: bool) -> Result<ExitCode> {
     )?;
     for r in &first.reasons {
         writeln!(out, "  - {r}")?;
+    }
+    if let Some(ev) = &first.evidence {
+        for (i, sig) in ev["signatures"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let d = &sig["signature"];
+            writeln!(
+                out,
+                "  signature {}: d={} s={} {}: {}; header signature {}, body hash {}; key {}{}",
+                i + 1,
+                d["domain"].as_str().unwrap_or("?"),
+                d["selector"].as_str().unwrap_or("?"),
+                d["algorithm"].as_str().unwrap_or("?"),
+                sig["result"].as_str().unwrap_or("?"),
+                sig["header"]["kind"].as_str().unwrap_or("not checked"),
+                match sig["body_hash_matches"].as_bool() {
+                    Some(true) => "matches",
+                    Some(false) => "does NOT match",
+                    None => "not checked",
+                },
+                sig["key"]["status"].as_str().unwrap_or("none"),
+                sig["key"]["source"]
+                    .as_str()
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default(),
+            )?;
+        }
+        if let Some(arc) = ev["arc"]["detail"].as_str() {
+            writeln!(out, "  ARC: {arc}")?;
+        }
     }
     writeln!(out, "copies ({}):", copies.len())?;
     for c in &copies {

@@ -104,4 +104,52 @@ fn every_generated_copy_is_found_by_its_path() {
     assert_eq!(s["occurrences"].as_u64().unwrap() as usize, copies);
     assert!(s["messages"].as_u64().unwrap() < copies as u64);
     assert_eq!(s["errors"], 0);
+
+    // Threads: every reply whose parent is in the dump is in its parent's
+    // thread, and every message is found by an empty search.
+    let out = run(&[
+        "search",
+        "--case",
+        case.to_str().unwrap(),
+        "--json",
+        "--limit",
+        "100000",
+        "",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let thread_of: BTreeMap<&str, &str> = found["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["message"].as_str().unwrap(),
+                h["thread"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(thread_of.len() as u64, s["messages"].as_u64().unwrap());
+    let by_id: BTreeMap<&str, &str> = rows
+        .iter()
+        .filter_map(|r| Some((r["message_id"].as_str()?, r["sha256"].as_str()?)))
+        .collect();
+    let mut replies = 0;
+    for r in &rows {
+        let Some(parent) = r["in_reply_to"][0].as_str().and_then(|p| by_id.get(p)) else {
+            continue;
+        };
+        replies += 1;
+        assert_eq!(
+            thread_of[r["sha256"].as_str().unwrap()],
+            thread_of[parent],
+            "{} is not in its parent's thread",
+            r["source"]
+        );
+    }
+    assert!(replies > 50, "only {replies} replies");
 }
