@@ -315,6 +315,19 @@ fn zip_text(bytes: &[u8], limits: Limits) -> Option<String> {
     Some(out)
 }
 
+/// The character an entity or character reference stands for (XML's five
+/// predefined entities; office formats declare no others).
+fn entity(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
+    match &**r {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => r.resolve_char_ref().ok().flatten(),
+    }
+}
+
 /// The character data of an office XML part, a line per paragraph, cell
 /// or row (`w:p`, `text:p`, `text:h`, `a:p`, `si`), a space for tabs.
 fn xml_text(xml: &str, out: &mut String) {
@@ -323,17 +336,7 @@ fn xml_text(xml: &str, out: &mut String) {
     loop {
         match reader.read_event() {
             Ok(Event::Text(t)) => out.push_str(&t.xml10_content()),
-            Ok(Event::GeneralRef(r)) => {
-                let c = match &*r {
-                    "amp" => Some('&'),
-                    "lt" => Some('<'),
-                    "gt" => Some('>'),
-                    "quot" => Some('"'),
-                    "apos" => Some('\''),
-                    _ => r.resolve_char_ref().ok().flatten(),
-                };
-                out.extend(c);
-            }
+            Ok(Event::GeneralRef(r)) => out.extend(entity(&r)),
             Ok(Event::End(e)) => match e.local_name().as_ref() {
                 "p" | "h" | "si" | "row" | "table-row" => out.push('\n'),
                 _ => {}
@@ -521,15 +524,7 @@ fn xml_fields(xml: &str) -> Fields {
                 }
             }
             Ok(Event::GeneralRef(r)) => {
-                let c = match &*r {
-                    "amp" => Some('&'),
-                    "lt" => Some('<'),
-                    "gt" => Some('>'),
-                    "quot" => Some('"'),
-                    "apos" => Some('\''),
-                    _ => r.resolve_char_ref().ok().flatten(),
-                };
-                if let (Some(top), Some(c)) = (stack.last_mut(), c) {
+                if let (Some(top), Some(c)) = (stack.last_mut(), entity(&r)) {
                     top.1.push(c);
                 }
             }

@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{export, run, shared};
+use common::{export, ingest, run, shared};
 
 #[test]
 fn export_lists_every_labelled_copy_once_with_its_message_id() {
@@ -79,19 +79,10 @@ fn verdicts_never_call_a_fake_authentic_nor_a_genuine_copy_fake_and_doctored_doc
     let leak = shared().join("sample-leak");
     let dir = tempfile::tempdir().unwrap();
     let case = dir.path().join("leak.case");
-    let out = run(&[
-        "ingest",
-        leak.join("dump").to_str().unwrap(),
-        "--case",
-        case.to_str().unwrap(),
-        "--keys",
-        leak.join("keys/dkim-keys.jsonl").to_str().unwrap(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    ingest(
+        &leak.join("dump"),
+        &case,
+        Some(&leak.join("keys/dkim-keys.jsonl")),
     );
     let verdicts: BTreeMap<String, String> = export(&case)
         .into_iter()

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{export, run, shared};
+use common::{export, ingest, run, shared};
 
 fn search(case: &str, q: &str) -> BTreeSet<String> {
     let out = run(&[
@@ -36,19 +36,10 @@ fn every_operator_finds_labelled_messages_of_the_sample_leak() {
     let leak = shared().join("sample-leak");
     let dir = tempfile::tempdir().unwrap();
     let case = dir.path().join("leak.case");
-    let out = run(&[
-        "ingest",
-        leak.join("dump").to_str().unwrap(),
-        "--case",
-        case.to_str().unwrap(),
-        "--keys",
-        leak.join("keys/dkim-keys.jsonl").to_str().unwrap(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    ingest(
+        &leak.join("dump"),
+        &case,
+        Some(&leak.join("keys/dkim-keys.jsonl")),
     );
     let c = case.to_str().unwrap();
     let rows = export(&case);

@@ -41,3 +41,23 @@ pub fn export(case: &Path) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// `tamis ingest DUMP --case CASE [--keys KEYS]`, which must succeed.
+pub fn ingest(dump: &Path, case: &Path, keys: Option<&Path>) {
+    let mut args = vec![
+        "ingest",
+        dump.to_str().unwrap(),
+        "--case",
+        case.to_str().unwrap(),
+    ];
+    if let Some(k) = keys {
+        args.extend(["--keys", k.to_str().unwrap()]);
+    }
+    let out = run(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
