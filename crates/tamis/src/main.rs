@@ -196,6 +196,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Open the case in the browser: dashboard, search, messages with
+    /// their evidence, threads, keys (loopback only).
+    Serve {
+        #[command(flatten)]
+        case: CaseArg,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+    },
     /// Internal: a document-metadata worker process (see forensics::isolate).
     #[command(name = "__doc-worker", hide = true)]
     DocWorker,
@@ -399,6 +407,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             raw,
         } => search::show(&Case::open(&case.case)?, &id, json, raw),
         Command::Thread { case, id, json } => search::thread(&Case::open(&case.case)?, &id, json),
+        Command::Serve { case, bind } => {
+            tamis_web::serve(&case.case, bind, |addr| {
+                println!(
+                    "tamis: serving {} at http://{addr}/ (Ctrl-C to stop)",
+                    case.case.display()
+                );
+            })
+            .with_context(|| format!("serving {}", case.case.display()))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::DocWorker => {
             tamis_forensics::isolate::serve()?;
             Ok(ExitCode::SUCCESS)
