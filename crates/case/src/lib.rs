@@ -15,6 +15,7 @@
 //! evidence, so an ingest that is killed and run again ends with exactly
 //! the catalog of an ingest that was not.
 
+pub mod annotations;
 mod blobs;
 mod examination;
 pub mod headers;
@@ -29,6 +30,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
+pub use annotations::Annotations;
 pub use examination::{ExamineReport, FindingRow};
 pub use headers::{Attachment, Headers};
 pub use index_feed::{

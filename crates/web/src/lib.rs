@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use tamis_case::Case;
+use tamis_case::{Annotations, Case};
 use tamis_search::SearchIndex;
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +46,11 @@ pub(crate) struct State {
     dir: PathBuf,
     index: SearchIndex,
     idle: Mutex<Vec<Case>>,
+    /// The user's tags and notes (a file apart from the catalog).
+    notes: Mutex<Annotations>,
+    /// Proof that a form was served by this server run: state-changing
+    /// requests without it are refused (another site cannot read it).
+    csrf: String,
 }
 
 impl State {
@@ -81,6 +86,8 @@ pub fn app(case_dir: &Path) -> Result<Router> {
         dir: case_dir.to_path_buf(),
         index: SearchIndex::open(case_dir)?,
         idle: Mutex::new(vec![case]),
+        notes: Mutex::new(Annotations::open(case_dir)?),
+        csrf: hex::encode(rand::random::<[u8; 32]>()),
     });
     Ok(pages::routes(state).layer(axum::middleware::map_response(secure)))
 }

@@ -6,11 +6,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query};
+use axum::http::HeaderMap;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use mail_parser::{MessageParser, MimeHeaders};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
@@ -31,6 +33,10 @@ pub(crate) fn routes(state: Arc<State>) -> Router {
         .route("/m/{sha}/download", get(download))
         .route("/m/{sha}/att/{idx}", get(attachment))
         .route("/m/{sha}/cid/{cid}", get(cid))
+        .route("/m/{sha}/tags", post(add_tag))
+        .route("/m/{sha}/tags/remove", post(remove_tag))
+        .route("/m/{sha}/notes", post(add_note))
+        .route("/tags", get(tags))
         .route("/t/{thread}", get(thread))
         .route("/keys", get(keys))
         .route("/correspondents", get(correspondents))
@@ -72,6 +78,7 @@ fn page(title: &str, body: Markup) -> Markup {
                         button type="submit" { "Search" }
                     }
                     nav {
+                        a href="/tags" { "Your tags" }
                         a href="/keys" { "Keys" }
                         a href="/correspondents" { "Correspondents" }
                         a href="/report.html" { "Report" }
@@ -364,7 +371,7 @@ async fn message(st: Shared, Path(sha): Path<String>) -> Result<Response> {
     if !sha_ok(&sha) {
         return Ok(not_found().await);
     }
-    st.with_case(move |_, case| {
+    st.with_case(move |st, case| {
         let mut copies: Vec<ExportRow> = Vec::new();
         case.occurrences_of(Some(&sha), |r| {
             copies.push(r);
@@ -383,6 +390,11 @@ async fn message(st: Shared, Path(sha): Path<String>) -> Result<Response> {
         let text = parsed.as_ref().map(tamis_forensics::text::message_text).unwrap_or_default();
         let thread = case.thread_of(&sha)?;
         let verdict = first.verdict.as_deref().unwrap_or("pending");
+        let (tags, notes) = match st.notes.lock() {
+            Ok(a) => (a.tags_of(&sha)?, a.notes_of(&sha)?),
+            Err(_) => (Vec::new(), Vec::new()),
+        };
+        let csrf = st.csrf.clone();
         Ok(page(first.subject.as_deref().unwrap_or("(no subject)"), html! {
             h1 { (first.subject.as_deref().unwrap_or("(no subject)")) }
             table.headers {
@@ -429,6 +441,32 @@ async fn message(st: Shared, Path(sha): Path<String>) -> Result<Response> {
                     details { summary { "as plain text" } pre.text { (text) } }
                 } @else {
                     pre.text { (text) }
+                }
+            }
+            section.yours {
+                h2 { "Your tags and notes" }
+                p.hint { "Added by you in this workbench; not part of the dump, never part of the evidence." }
+                ul.tags { @for t in &tags {
+                    li { span.tag { (t) } " "
+                        form.inline method="post" action={ "/m/" (sha) "/tags/remove" } {
+                            input type="hidden" name="csrf" value=(csrf);
+                            input type="hidden" name="tag" value=(t);
+                            button type="submit" title="remove this tag" { "×" }
+                        }
+                    }
+                } }
+                form method="post" action={ "/m/" (sha) "/tags" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="text" name="tag" maxlength="64" placeholder="tag, e.g. to-check" aria-label="tag";
+                    button type="submit" { "Add tag" }
+                }
+                @for n in &notes {
+                    blockquote.note { p { (n.text) } footer { "your note, " (when(Some(n.created))) } }
+                }
+                form method="post" action={ "/m/" (sha) "/notes" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    textarea name="text" rows="3" maxlength="20000" placeholder="a note" aria-label="note" {}
+                    button type="submit" { "Add note" }
                 }
             }
             section {
@@ -618,6 +656,171 @@ async fn cid(st: Shared, Path((sha, cid)): Path<(String, String)>) -> Result<Res
             _ => return Ok(not_found_page()),
         };
         Ok(file_response(part.contents().to_vec(), ctype, None))
+    })
+    .await
+}
+
+// ------------------------------------------------------------ tags and notes
+
+#[derive(Deserialize)]
+struct TagForm {
+    csrf: String,
+    tag: String,
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    csrf: String,
+    text: String,
+}
+
+/// A state-changing request is ours if it carries this run's token and the
+/// browser does not say it came from another site.
+fn from_us(st: &State, headers: &HeaderMap, token: &str) -> bool {
+    let cross = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site");
+    let same_token = token.len() == st.csrf.len()
+        && token
+            .bytes()
+            .zip(st.csrf.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    !cross && same_token
+}
+
+fn refused() -> Response {
+    (StatusCode::FORBIDDEN, page("Refused", html! {
+        h1 { "Refused" }
+        p { "This form did not come from this workbench (or the server was restarted since it was loaded). Reload the page and try again." }
+    })).into_response()
+}
+
+fn back_to(sha: &str) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, format!("/m/{sha}"))],
+    )
+        .into_response()
+}
+
+fn bad_input(what: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        page("Not saved", html! { h1 { "Not saved" } p { (what) } }),
+    )
+        .into_response()
+}
+
+async fn add_tag(
+    st: Shared,
+    Path(sha): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<TagForm>,
+) -> Result<Response> {
+    if !sha_ok(&sha) {
+        return Ok(not_found().await);
+    }
+    if !from_us(&st, &headers, &f.csrf) {
+        return Ok(refused());
+    }
+    st.with_case(move |st, _| {
+        let Ok(notes) = st.notes.lock() else {
+            return Ok(bad_input("busy"));
+        };
+        Ok(match notes.add_tag(&sha, &f.tag)? {
+            Ok(_) => back_to(&sha),
+            Err(e) => bad_input(&e.to_string()),
+        })
+    })
+    .await
+}
+
+async fn remove_tag(
+    st: Shared,
+    Path(sha): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<TagForm>,
+) -> Result<Response> {
+    if !sha_ok(&sha) {
+        return Ok(not_found().await);
+    }
+    if !from_us(&st, &headers, &f.csrf) {
+        return Ok(refused());
+    }
+    st.with_case(move |st, _| {
+        let Ok(notes) = st.notes.lock() else {
+            return Ok(bad_input("busy"));
+        };
+        notes.remove_tag(&sha, &f.tag)?;
+        Ok(back_to(&sha))
+    })
+    .await
+}
+
+async fn add_note(
+    st: Shared,
+    Path(sha): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<NoteForm>,
+) -> Result<Response> {
+    if !sha_ok(&sha) {
+        return Ok(not_found().await);
+    }
+    if !from_us(&st, &headers, &f.csrf) {
+        return Ok(refused());
+    }
+    st.with_case(move |st, _| {
+        let Ok(notes) = st.notes.lock() else {
+            return Ok(bad_input("busy"));
+        };
+        Ok(match notes.add_note(&sha, &f.text)? {
+            Ok(_) => back_to(&sha),
+            Err(e) => bad_input(&e.to_string()),
+        })
+    })
+    .await
+}
+
+async fn tags(st: Shared) -> Result<Markup> {
+    st.with_case(|st, case| {
+        let (all, mut tagged) = match st.notes.lock() {
+            Ok(a) => {
+                let all = a.tags()?;
+                let mut tagged = Vec::new();
+                for (t, _) in &all {
+                    tagged.push((t.clone(), a.tagged(t)?));
+                }
+                (all, tagged)
+            }
+            Err(_) => (Vec::new(), Vec::new()),
+        };
+        let mut subjects = BTreeMap::new();
+        for (_, ms) in &tagged {
+            for m in ms {
+                if !subjects.contains_key(m) {
+                    let mut subject = None;
+                    case.occurrences_of(Some(m), |r| {
+                        subject = subject.take().or(r.subject);
+                        Ok(())
+                    })?;
+                    subjects.insert(m.clone(), subject);
+                }
+            }
+        }
+        tagged.sort();
+        Ok(page("Your tags", html! {
+            h1 { "Your tags" }
+            p.hint { "Added by you in this workbench; not part of the dump." }
+            @if all.is_empty() { p { "No tag yet: add them from a message's page." } }
+            @for (t, ms) in &tagged {
+                h2 { span.tag { (t) } " (" (ms.len()) ")" }
+                ul { @for m in ms {
+                    li { a href={ "/m/" (m) } { (subjects.get(m).cloned().flatten().unwrap_or_else(|| "(no subject)".into())) } }
+                } }
+            }
+        }))
     })
     .await
 }

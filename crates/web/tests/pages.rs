@@ -252,3 +252,87 @@ fn bad_input_gets_clear_answers() {
     let unclosed = get("/search?q=%28a");
     assert_eq!(unclosed.status, 400);
 }
+
+fn post(path: &str, form: &[(&str, &str)], cross_site: bool) -> Got {
+    let url = format!("http://{}{path}", server());
+    let agent = ureq::Agent::new_with_config(
+        ureq::config::Config::builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build(),
+    );
+    let mut req = agent.post(&url);
+    if cross_site {
+        req = req.header("Sec-Fetch-Site", "cross-site");
+    }
+    let mut r = req.send_form(form.iter().copied()).unwrap();
+    let headers = r
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let status = r.status().as_u16();
+    let body = r.body_mut().read_to_string().unwrap_or_default();
+    Got {
+        status,
+        headers,
+        body,
+    }
+}
+
+#[test]
+fn tags_and_notes_need_this_servers_token_and_stay_the_users() {
+    let m = messages().pop().unwrap();
+    let page = get(&format!("/m/{m}"));
+    let token = page
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let tags = format!("/m/{m}/tags");
+    // Without the token, with a wrong one, or from another site: refused.
+    assert_eq!(
+        post(&tags, &[("csrf", ""), ("tag", "x")], false).status,
+        403
+    );
+    assert_eq!(
+        post(&tags, &[("csrf", &"0".repeat(64)), ("tag", "x")], false).status,
+        403
+    );
+    assert_eq!(
+        post(&tags, &[("csrf", &token), ("tag", "x")], true).status,
+        403
+    );
+    // A tag that is markup is refused; a real one is saved.
+    assert_eq!(
+        post(&tags, &[("csrf", &token), ("tag", "<b>x</b>")], false).status,
+        400
+    );
+    let ok = post(&tags, &[("csrf", &token), ("tag", "À vérifier")], false);
+    assert_eq!(ok.status, 303);
+    assert_eq!(ok.header("location"), Some(format!("/m/{m}").as_str()));
+    let note = post(
+        &format!("/m/{m}/notes"),
+        &[
+            ("csrf", &token),
+            ("text", "<script>alert('note')</script> sender denies"),
+        ],
+        false,
+    );
+    assert_eq!(note.status, 303);
+    let page = get(&format!("/m/{m}"));
+    assert!(
+        page.body.contains("<span class=\"tag\">à vérifier</span>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("&lt;script&gt;alert(&#39;note&#39;)")
+            || page.body.contains("&lt;script&gt;alert('note')")
+    );
+    assert!(page.body.contains("not part of the dump"));
+    let list = get("/tags");
+    assert!(list.body.contains(&format!("/m/{m}")));
+}
