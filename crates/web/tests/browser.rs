@@ -1,0 +1,66 @@
+//! The workbench in a real browser: Debian's chromium driven by Playwright
+//! (tests/browser/run.mjs) over the sample dump and the XSS corpus —
+//! search, open a message, read its evidence, follow its thread, tag it;
+//! then every hostile message, asserting from the browser that no script
+//! ran and no request went to any host but the server.
+//! Needs node, `npm ci` in tests/browser and /usr/bin/chromium (.ci/run
+//! installs them). Screenshots land in target/browser-shots/.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tamis_case::{Case, IngestOptions};
+
+#[test]
+fn a_reader_and_an_attacker_in_chromium() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let runner = here.join("tests/browser");
+    assert!(
+        runner.join("node_modules/playwright-core").exists(),
+        "run `npm ci` in {} first (.ci/run does)",
+        runner.display()
+    );
+    let sample = here.join("../../examples/sample");
+    let dir = tempfile::tempdir().unwrap();
+    let case_dir = dir.path().join("b.case");
+    let mut case = Case::create(&case_dir).unwrap();
+    let roots: Vec<PathBuf> = vec![sample.join("dump"), here.join("tests/data/xss")];
+    case.ingest(&roots, &IngestOptions::default(), &mut |_| {})
+        .unwrap();
+    let keys = std::fs::read_to_string(sample.join("keys/dkim-keys.jsonl")).unwrap();
+    let keys: Vec<_> = tamis_keys::parse_jsonl(&keys)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    case.import_keys(&keys).unwrap();
+    case.verify(false, &mut |_, _| {}).unwrap();
+    case.examine(
+        &tamis_forensics::isolate::Pool::in_process(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    drop(case);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let served = case_dir.clone();
+    std::thread::spawn(move || {
+        tamis_web::serve(&served, "127.0.0.1:0".parse().unwrap(), |a| {
+            tx.send(a).unwrap();
+        })
+        .unwrap();
+    });
+    let addr = rx.recv().unwrap();
+    let shots = here.join("../../target/browser-shots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg(runner.join("run.mjs"))
+        .arg(format!("http://{addr}"))
+        .arg(&shots)
+        .output()
+        .expect("node runs (install nodejs)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
