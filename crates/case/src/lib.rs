@@ -5,7 +5,9 @@
 //!   catalog.sqlite   sources, custody, messages, occurrences, documents,
 //!                    verdicts, findings, problems (WAL)
 //!   blobs/           raw message and attachment bytes, content-addressed,
-//!                    in LZ4 packs
+//!                    in LZ4 packs (and each message's search text)
+//!   index/           the search index (tamis-search; derived, rebuildable)
+//!   notes.sqlite     the user's tags and notes (never evidence)
 //! ```
 //!
 //! The case is the evidence locker. Its rules: sources are read, never

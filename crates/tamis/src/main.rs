@@ -66,6 +66,10 @@ enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        /// Then open the case in the browser workbench on this loopback
+        /// address (`tamis serve`).
+        #[arg(long, num_args = 0..=1, default_missing_value = "127.0.0.1:8080")]
+        serve: Option<std::net::SocketAddr>,
     },
     /// Verify every message not verified yet (or all, with --all) against
     /// the case's key archive.
@@ -296,6 +300,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             expansion_floor_mib,
             keys,
             quiet,
+            serve,
         } => {
             for p in &paths {
                 if !p.exists() {
@@ -371,6 +376,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     eprintln!("  ... see `tamis errors --case {}`", case.case.display());
                 }
             }
+            if let Some(addr) = serve {
+                drop(c);
+                serve_case(&case.case, addr)?;
+            }
             Ok(if status.errors > 0 {
                 ExitCode::from(1)
             } else {
@@ -408,13 +417,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => search::show(&Case::open(&case.case)?, &id, json, raw),
         Command::Thread { case, id, json } => search::thread(&Case::open(&case.case)?, &id, json),
         Command::Serve { case, bind } => {
-            tamis_web::serve(&case.case, bind, |addr| {
-                println!(
-                    "tamis: serving {} at http://{addr}/ (Ctrl-C to stop)",
-                    case.case.display()
-                );
-            })
-            .with_context(|| format!("serving {}", case.case.display()))?;
+            serve_case(&case.case, bind)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::DocWorker => {
@@ -816,6 +819,17 @@ fn import_keys(c: &mut Case, files: &[PathBuf]) -> Result<usize> {
         c.verify(true, &mut |_, _| {})?;
     }
     Ok(added)
+}
+
+fn serve_case(case: &std::path::Path, addr: std::net::SocketAddr) -> Result<()> {
+    tamis_web::serve(case, addr, |addr| {
+        println!(
+            "tamis: the workbench of {} is at http://{addr}/ (Ctrl-C to stop)",
+            case.display()
+        );
+    })
+    .with_context(|| format!("serving {}", case.display()))?;
+    Ok(())
 }
 
 fn check(
