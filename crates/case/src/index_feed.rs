@@ -36,6 +36,9 @@ const SEARCH_HEADERS: &[&str] = &[
 pub struct SearchText {
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// Is the body HTML (shown sanitised) rather than plain text?
+    #[serde(default)]
+    pub html: bool,
 }
 
 impl SearchText {
@@ -46,6 +49,11 @@ impl SearchText {
                 .filter_map(|h| Some((h.to_string(), m.header_raw(*h)?.trim().to_string())))
                 .collect(),
             body: tamis_forensics::text::message_text(m),
+            html: m.html_body.iter().any(|&i| {
+                m.parts
+                    .get(i as usize)
+                    .is_some_and(|p| matches!(p.body, mail_parser::PartType::Html(_)))
+            }),
         }
     }
 

@@ -232,7 +232,14 @@ impl Case {
         message: Option<&str>,
         mut f: impl FnMut(ExportRow) -> Result<()>,
     ) -> Result<()> {
-        let mut st = self.conn.prepare(
+        // Two statements, not `?1 IS NULL OR …`: SQLite would scan every
+        // copy for the one message.
+        let filter = if message.is_some() {
+            "WHERE o.message = ?1"
+        } else {
+            "WHERE ?1 IS NULL"
+        };
+        let mut st = self.conn.prepare_cached(&format!(
             "SELECT r.path, o.path, o.message, o.format, o.converted, o.range_offset, o.range_len,
                     o.mtime, o.folder, o.flags, o.reader_note,
                     m.message_id, m.date, m.date_raw, m.from_addr, m.to_addrs, m.cc_addrs, m.subject,
@@ -241,9 +248,9 @@ impl Case {
                     v.verdict, v.reasons, v.evidence
              FROM occurrences o JOIN messages m ON m.sha256 = o.message JOIN roots r ON r.id = o.root
              LEFT JOIN verdicts v ON v.message = o.message
-             WHERE ?1 IS NULL OR o.message = ?1
-             ORDER BY o.root, o.path",
-        )?;
+             {filter}
+             ORDER BY o.root, o.path"
+        ))?;
         let mut att = self.conn.prepare(
             "SELECT name, content_type, size FROM attachments WHERE message = ?1 ORDER BY idx",
         )?;

@@ -380,14 +380,9 @@ async fn message(st: Shared, Path(sha): Path<String>) -> Result<Response> {
         let Some(first) = copies.first() else {
             return Ok(not_found_page());
         };
-        let bytes = case.message_bytes(&sha)?.unwrap_or_default();
-        let parsed = MessageParser::default().parse(&bytes);
-        let is_html = parsed.as_ref().is_some_and(|m| {
-            m.html_body.iter().any(|&i| {
-                m.parts.get(i as usize).is_some_and(|p| matches!(p.body, mail_parser::PartType::Html(_)))
-            })
-        });
-        let text = parsed.as_ref().map(tamis_forensics::text::message_text).unwrap_or_default();
+        // The text ingest stored: no MIME parse, no attachment decoded.
+        let stored = case.search_text(&sha)?.unwrap_or_default();
+        let (is_html, text) = (stored.html, stored.body);
         let thread = case.thread_of(&sha)?;
         let verdict = first.verdict.as_deref().unwrap_or("pending");
         let (tags, notes) = match st.notes.lock() {
