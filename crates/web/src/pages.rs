@@ -415,7 +415,10 @@ async fn message(st: Shared, Path(sha): Path<String>) -> Result<Response> {
                         li { span class={ "severity " (f.severity) } { (f.severity) } " " code { (f.kind) }
                             @if let Some(a) = &f.attachment { " (" (a) ")" }
                             br; (f.explanation)
-                            @if let Some(diff) = f.data.get("diff").and_then(|d| d.as_str()) { pre.diff { (diff) } }
+                            @if let Some(p) = f.data.get("proven").and_then(|p| p.as_str()) {
+                                br; "Compared with the proven copy: " a href={ "/m/" (p) } { (p.get(..12).unwrap_or(p)) }
+                            }
+                            @if let Some(d) = f.data.get("diff") { (copy_diff(d)) }
                         }
                     } }
                 }
@@ -480,6 +483,33 @@ async fn message(st: Shared, Path(sha): Path<String>) -> Result<Response> {
         }).into_response())
     })
     .await
+}
+
+/// What differs from the proven copy (forensics' `CopyDiff`), in a table
+/// and a unified diff of the text.
+fn copy_diff(d: &serde_json::Value) -> Markup {
+    let list = |k: &str| -> Vec<String> {
+        d[k].as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    let headers = d["headers"].as_array().cloned().unwrap_or_default();
+    let (removed, added) = (list("attachments_removed"), list("attachments_added"));
+    html! {
+        @if !headers.is_empty() {
+            table.diff {
+                tr { th { "header" } th { "proven copy" } th { "this copy" } }
+                @for h in &headers {
+                    tr { td { (h[0].as_str().unwrap_or("")) } td { (h[1].as_str().unwrap_or("")) } td { (h[2].as_str().unwrap_or("")) } }
+                }
+            }
+        }
+        @for a in &removed { p { "Attachment only in the proven copy: " (a) } }
+        @for a in &added { p { "Attachment only in this copy: " (a) } }
+        @if let Some(body) = d["body"].as_str() { pre.diff { (body) } }
+    }
 }
 
 fn not_found_page() -> Response {
