@@ -11,8 +11,9 @@ use std::process::Command;
 
 use tamis_case::{Case, IngestOptions};
 
-#[test]
-fn a_reader_and_an_attacker_in_chromium() {
+/// Ingest `dump` and the XSS corpus with `keys`, serve the case, and run
+/// the browser script over it; screenshots go to target/browser-shots/NAME.
+fn in_chromium(name: &str, dump: &Path, keys: &Path) {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let runner = here.join("tests/browser");
     assert!(
@@ -20,14 +21,13 @@ fn a_reader_and_an_attacker_in_chromium() {
         "run `npm ci` in {} first (.ci/run does)",
         runner.display()
     );
-    let sample = here.join("../../examples/sample");
     let dir = tempfile::tempdir().unwrap();
     let case_dir = dir.path().join("b.case");
     let mut case = Case::create(&case_dir).unwrap();
-    let roots: Vec<PathBuf> = vec![sample.join("dump"), here.join("tests/data/xss")];
+    let roots: Vec<PathBuf> = vec![dump.to_path_buf(), here.join("tests/data/xss")];
     case.ingest(&roots, &IngestOptions::default(), &mut |_| {})
         .unwrap();
-    let keys = std::fs::read_to_string(sample.join("keys/dkim-keys.jsonl")).unwrap();
+    let keys = std::fs::read_to_string(keys).unwrap();
     let keys: Vec<_> = tamis_keys::parse_jsonl(&keys)
         .into_iter()
         .map(Result::unwrap)
@@ -49,7 +49,7 @@ fn a_reader_and_an_attacker_in_chromium() {
         .unwrap();
     });
     let addr = rx.recv().unwrap();
-    let shots = here.join("../../target/browser-shots");
+    let shots = here.join("../../target/browser-shots").join(name);
     std::fs::create_dir_all(&shots).unwrap();
     let out = Command::new("node")
         .arg(runner.join("run.mjs"))
@@ -62,5 +62,29 @@ fn a_reader_and_an_attacker_in_chromium() {
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_sample_dump_in_chromium() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample");
+    in_chromium(
+        "sample",
+        &sample.join("dump"),
+        &sample.join("keys/dkim-keys.jsonl"),
+    );
+}
+
+#[test]
+fn the_shared_sample_leak_in_chromium() {
+    let leak = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/sample-leak");
+    assert!(
+        leak.join("dump").exists(),
+        "../shared/sample-leak is missing"
+    );
+    in_chromium(
+        "sample-leak",
+        &leak.join("dump"),
+        &leak.join("keys/dkim-keys.jsonl"),
     );
 }
