@@ -201,7 +201,8 @@ enum Command {
         json: bool,
     },
     /// Open the case in the browser: dashboard, search, messages with
-    /// their evidence, threads, keys (loopback only).
+    /// their evidence, threads, keys. Any address but loopback needs a
+    /// password in TAMIS_PASSWORD (every page then asks for it).
     Serve {
         #[command(flatten)]
         case: CaseArg,
@@ -822,7 +823,11 @@ fn import_keys(c: &mut Case, files: &[PathBuf]) -> Result<usize> {
 }
 
 fn serve_case(case: &std::path::Path, addr: std::net::SocketAddr) -> Result<()> {
-    tamis_web::serve(case, addr, |addr| {
+    // From the environment, not the command line (where `ps` shows it).
+    let password = std::env::var("TAMIS_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
+    tamis_web::serve(case, addr, password.as_deref(), |addr| {
         println!(
             "tamis: the workbench of {} is at http://{addr}/ (Ctrl-C to stop)",
             case.display()

@@ -12,6 +12,7 @@
 //! thread-safe); SQLite connections are not, so each request takes one
 //! from a small pool of open cases, on tokio's blocking threads.
 
+pub mod access;
 mod pages;
 pub mod render;
 
@@ -19,6 +20,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use access::Access;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -34,9 +36,12 @@ pub enum WebError {
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
     #[error(
-        "{0} is not a loopback address: the case would be open to the network, and access control is not built yet; serve on 127.0.0.1 and reach it through an SSH tunnel"
+        "{0} is not a loopback address: the case would be open to the network; set a password in TAMIS_PASSWORD (at least {min} characters), or serve on 127.0.0.1",
+        min = access::MIN_PASSWORD
     )]
     NotLoopback(SocketAddr),
+    #[error("the password must be at least {} characters", access::MIN_PASSWORD)]
+    WeakPassword,
 }
 
 pub type Result<T, E = WebError> = std::result::Result<T, E>;
@@ -76,8 +81,9 @@ impl State {
     }
 }
 
-/// The application: every route, every security header.
-pub fn app(case_dir: &Path) -> Result<Router> {
+/// The application: every route, every security header; with `access`,
+/// every page but the login needs a session.
+pub fn app(case_dir: &Path, access: Option<Access>) -> Result<Router> {
     let mut case = Case::open(case_dir)?;
     if !SearchIndex::exists(case_dir) {
         SearchIndex::open(case_dir)?.refresh(&mut case, &mut |_, _| {})?;
@@ -89,17 +95,34 @@ pub fn app(case_dir: &Path) -> Result<Router> {
         notes: Mutex::new(Annotations::open(case_dir)?),
         csrf: hex::encode(rand::random::<[u8; 32]>()),
     });
-    Ok(pages::routes(state).layer(axum::middleware::map_response(secure)))
+    let access = access.map(Arc::new);
+    let login = Router::new()
+        .route(
+            "/login",
+            axum::routing::get(access::login_form).post(access::login),
+        )
+        .with_state(access.clone());
+    Ok(pages::routes(state)
+        .merge(login)
+        .layer(axum::middleware::from_fn_with_state(access, access::guard))
+        .layer(axum::middleware::map_response(secure)))
 }
 
 /// Serve the case on `addr` until the process ends; `ready` is called
-/// with the address once the server listens. Only loopback addresses:
-/// access control for other addresses is not built yet.
-pub fn serve(case_dir: &Path, addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> Result<()> {
-    if !addr.ip().is_loopback() {
-        return Err(WebError::NotLoopback(addr));
-    }
-    let app = app(case_dir)?;
+/// with the address once the server listens. A `password` makes every
+/// page ask for it; an address other than loopback requires one.
+pub fn serve(
+    case_dir: &Path,
+    addr: SocketAddr,
+    password: Option<&str>,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<()> {
+    let access = match password {
+        Some(p) => Some(Access::new(p).ok_or(WebError::WeakPassword)?),
+        None if addr.ip().is_loopback() => None,
+        None => return Err(WebError::NotLoopback(addr)),
+    };
+    let app = app(case_dir, access)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -43,7 +43,7 @@ fn in_chromium(name: &str, dump: &Path, keys: &Path) {
     let (tx, rx) = std::sync::mpsc::channel();
     let served = case_dir.clone();
     std::thread::spawn(move || {
-        tamis_web::serve(&served, "127.0.0.1:0".parse().unwrap(), |a| {
+        tamis_web::serve(&served, "127.0.0.1:0".parse().unwrap(), None, |a| {
             tx.send(a).unwrap();
         })
         .unwrap();

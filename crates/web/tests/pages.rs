@@ -36,7 +36,7 @@ fn server() -> SocketAddr {
         drop(case);
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            tamis_web::serve(&case_dir, "127.0.0.1:0".parse().unwrap(), |a| {
+            tamis_web::serve(&case_dir, "127.0.0.1:0".parse().unwrap(), None, |a| {
                 tx.send(a).unwrap();
             })
             .unwrap();
@@ -335,4 +335,96 @@ fn tags_and_notes_need_this_servers_token_and_stay_the_users() {
     assert!(page.body.contains("not part of the dump"));
     let list = get("/tags");
     assert!(list.body.contains(&format!("/m/{m}")));
+}
+
+#[test]
+fn a_password_guards_every_page_but_the_login() {
+    // A second server on the same case, with a password.
+    let first = get("/");
+    assert_eq!(first.status, 200);
+    let dir = tempfile::tempdir().unwrap().keep();
+    let case_dir = dir.join("p.case");
+    let mut case = Case::create(&case_dir).unwrap();
+    case.ingest(
+        &[data().join("xss")],
+        &IngestOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    drop(case);
+    assert!(matches!(
+        tamis_web::serve(&case_dir, "0.0.0.0:0".parse().unwrap(), None, |_| {}),
+        Err(tamis_web::WebError::NotLoopback(_))
+    ));
+    assert!(matches!(
+        tamis_web::serve(
+            &case_dir,
+            "127.0.0.1:0".parse().unwrap(),
+            Some("short"),
+            |_| {}
+        ),
+        Err(tamis_web::WebError::WeakPassword)
+    ));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        tamis_web::serve(
+            &case_dir,
+            "127.0.0.1:0".parse().unwrap(),
+            Some("correct horse battery"),
+            |a| tx.send(a).unwrap(),
+        )
+        .unwrap();
+    });
+    let addr = rx.recv().unwrap();
+    let agent = ureq::Agent::new_with_config(
+        ureq::config::Config::builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build(),
+    );
+    let url = |p: &str| format!("http://{addr}{p}");
+    for p in ["/", "/search?q=xss", "/keys", "/tags"] {
+        let r = agent.get(&url(p)).call().unwrap();
+        assert_eq!(r.status().as_u16(), 303, "{p}");
+        assert_eq!(r.headers().get("location").unwrap(), "/login");
+    }
+    assert_eq!(
+        agent.get(&url("/login")).call().unwrap().status().as_u16(),
+        200
+    );
+    let wrong = agent
+        .post(&url("/login"))
+        .send_form([("password", "guess")])
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    assert!(wrong.headers().get("set-cookie").is_none());
+    let right = agent
+        .post(&url("/login"))
+        .send_form([("password", "correct horse battery")])
+        .unwrap();
+    assert_eq!(right.status().as_u16(), 303);
+    let cookie = right
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_string();
+    let page = agent
+        .get(&url("/"))
+        .header("Cookie", &session)
+        .call()
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let forged = agent
+        .get(&url("/"))
+        .header("Cookie", "tamis_session=00")
+        .call()
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 303);
 }
