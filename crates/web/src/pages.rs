@@ -142,15 +142,21 @@ async fn dashboard(st: Shared) -> Result<Markup> {
     st.with_case(|st, case| {
         let all = st.index.search(&Request { query: "", limit: 1, facets: true, ..Request::default() }, None)?;
         let facets = all.facets.unwrap_or_default();
-        // Months stacked by verdict: one facet pass per verdict.
-        let mut months: BTreeMap<String, BTreeMap<&str, u64>> = BTreeMap::new();
+        // Weeks (from Monday) stacked by verdict: one facet pass per verdict.
+        let mut weeks: BTreeMap<String, BTreeMap<&str, u64>> = BTreeMap::new();
         for v in VERDICTS {
             let r = st.index.search(
                 &Request { query: &format!("verdict:{v}"), limit: 1, facets: true, ..Request::default() },
                 None,
             )?;
-            for (m, n) in r.facets.unwrap_or_default().month {
-                *months.entry(m).or_default().entry(v).or_default() += n;
+            for (d, n) in r.facets.unwrap_or_default().day {
+                let Ok((Some(start), _)) = tamis_search::query::date_span(&d) else { continue };
+                let day = start.div_euclid(86_400);
+                // 1970-01-01 was a Thursday: (day + 3) mod 7 counts from Monday.
+                let monday = day - (day + 3).rem_euclid(7);
+                let label = mail_parser::DateTime::from_timestamp(monday * 86_400).to_rfc3339();
+                let label = label.get(..10).unwrap_or(&label).to_string();
+                *weeks.entry(label).or_default().entry(v).or_default() += n;
             }
         }
         let missing = case.missing_keys()?;
@@ -168,8 +174,8 @@ async fn dashboard(st: Shared) -> Result<Markup> {
                     a.card href=(search_link(&format!("verdict:{v}"))) { (badge(v)) " " strong { (n) } }
                 }
             }
-            h2 { "Messages per month, by verdict" }
-            (timeline(&months))
+            h2 { "Messages per week, by verdict" }
+            (timeline(&weeks))
             div.columns {
                 section {
                     h2 { "Top sender domains" }
@@ -212,7 +218,8 @@ async fn dashboard(st: Shared) -> Result<Markup> {
     .await
 }
 
-/// Stacked bars as inline SVG: drawn on the server, no script needed.
+/// Stacked bars as inline SVG (one per period, labelled by its first
+/// day): drawn on the server, no script needed.
 fn timeline(months: &BTreeMap<String, BTreeMap<&str, u64>>) -> Markup {
     let max = months
         .values()
@@ -220,7 +227,7 @@ fn timeline(months: &BTreeMap<String, BTreeMap<&str, u64>>) -> Markup {
         .max()
         .unwrap_or(1)
         .max(1);
-    let (w, h, gap) = (14u64, 120u64, 2u64);
+    let (w, h, gap) = (7u64, 120u64, 1u64);
     let width = (months.len() as u64 * (w + gap)).max(1);
     // (x, top, height, verdict, label) of each bar segment.
     let mut bars = Vec::new();
@@ -239,12 +246,12 @@ fn timeline(months: &BTreeMap<String, BTreeMap<&str, u64>>) -> Markup {
     }
     html! {
         figure.timeline {
-            svg width=(width + 60) height=(h + 40) role="img" aria-label="messages per month" {
+            svg width=(width + 60) height=(h + 40) role="img" aria-label="messages per week" {
                 @for (x, top, bar, v, label) in &bars {
                     rect class={ "b-" (v) } x=(x) y=(top) width=(w) height=(bar) { title { (label) } }
                 }
                 @for (i, month) in months.keys().enumerate() {
-                    @if i % 3 == 0 { text x=(i as u64 * (w + gap)) y=(h + 14) { (month) } }
+                    @if i % 8 == 0 { text x=(i as u64 * (w + gap)) y=(h + 14) { (month) } }
                 }
             }
             figcaption { @for v in VERDICTS { span class={ "key b-" (v) } { (v) } " " } }
