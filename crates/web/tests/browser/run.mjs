@@ -62,10 +62,11 @@ await step("message and evidence", async () => {
 });
 const messageUrl = page.url();
 await step("thread", async () => {
-  const link = page.locator('main a[href^="/t/"]').last();
-  const href = await link.getAttribute("href");
-  await link.click();
-  await page.waitForURL(base + href);
+  // Follow the message's thread link (by its address: a click can land
+  // while the body frame is still loading on a busy machine).
+  const href = await page.locator('main a[href^="/t/"]').last().getAttribute("href");
+  if (!/^\/t\/[0-9a-f]+$/.test(href || "")) throw new Error(`no thread link: ${href}`);
+  await page.goto(base + href);
   const n = await page.locator("ul.thread li").count();
   if (n === 0) throw new Error("empty thread");
   await page.screenshot({ path: `${shots}/thread.png`, fullPage: true });
