@@ -745,24 +745,38 @@ fn bad_input(what: &str) -> Response {
         .into_response()
 }
 
-async fn add_tag(
+/// A change to the user's annotations of `sha`, if the request is ours.
+async fn annotate(
     st: Shared,
-    Path(sha): Path<String>,
-    headers: HeaderMap,
-    Form(f): Form<TagForm>,
+    sha: String,
+    headers: &HeaderMap,
+    csrf: &str,
+    change: impl FnOnce(&tamis_case::Annotations, &str) -> Result<Response> + Send + 'static,
 ) -> Result<Response> {
     if !sha_ok(&sha) {
         return Ok(not_found().await);
     }
-    if !from_us(&st, &headers, &f.csrf) {
+    if !from_us(&st, headers, csrf) {
         return Ok(refused());
     }
     st.with_case(move |st, _| {
         let Ok(notes) = st.notes.lock() else {
             return Ok(bad_input("busy"));
         };
-        Ok(match notes.add_tag(&sha, &f.tag)? {
-            Ok(_) => back_to(&sha),
+        change(&notes, &sha)
+    })
+    .await
+}
+
+async fn add_tag(
+    st: Shared,
+    Path(sha): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<TagForm>,
+) -> Result<Response> {
+    annotate(st, sha, &headers, &f.csrf, move |notes, sha| {
+        Ok(match notes.add_tag(sha, &f.tag)? {
+            Ok(_) => back_to(sha),
             Err(e) => bad_input(&e.to_string()),
         })
     })
@@ -775,18 +789,9 @@ async fn remove_tag(
     headers: HeaderMap,
     Form(f): Form<TagForm>,
 ) -> Result<Response> {
-    if !sha_ok(&sha) {
-        return Ok(not_found().await);
-    }
-    if !from_us(&st, &headers, &f.csrf) {
-        return Ok(refused());
-    }
-    st.with_case(move |st, _| {
-        let Ok(notes) = st.notes.lock() else {
-            return Ok(bad_input("busy"));
-        };
-        notes.remove_tag(&sha, &f.tag)?;
-        Ok(back_to(&sha))
+    annotate(st, sha, &headers, &f.csrf, move |notes, sha| {
+        notes.remove_tag(sha, &f.tag)?;
+        Ok(back_to(sha))
     })
     .await
 }
@@ -797,18 +802,9 @@ async fn add_note(
     headers: HeaderMap,
     Form(f): Form<NoteForm>,
 ) -> Result<Response> {
-    if !sha_ok(&sha) {
-        return Ok(not_found().await);
-    }
-    if !from_us(&st, &headers, &f.csrf) {
-        return Ok(refused());
-    }
-    st.with_case(move |st, _| {
-        let Ok(notes) = st.notes.lock() else {
-            return Ok(bad_input("busy"));
-        };
-        Ok(match notes.add_note(&sha, &f.text)? {
-            Ok(_) => back_to(&sha),
+    annotate(st, sha, &headers, &f.csrf, move |notes, sha| {
+        Ok(match notes.add_note(sha, &f.text)? {
+            Ok(_) => back_to(sha),
             Err(e) => bad_input(&e.to_string()),
         })
     })

@@ -20,6 +20,7 @@ use std::collections::HashSet;
 
 use lol_html::html_content::ContentType;
 use lol_html::{RewriteStrSettings, element, rewrite_str};
+use tamis_case::report::escape;
 
 /// `html` as safe markup for the body of the message `sha`.
 pub fn safe_html(html: &str, sha: &str) -> String {
@@ -57,22 +58,6 @@ pub fn safe_html(html: &str, sha: &str) -> String {
     // The input is ammonia's own serialisation: the rewriter does not fail
     // on it, and if it did, nothing of it would be shown.
     rewrite_str(&clean, settings).unwrap_or_default()
-}
-
-/// Text as HTML text.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A Content-ID as one URL path segment.
