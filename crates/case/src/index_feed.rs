@@ -129,6 +129,55 @@ pub struct ThreadRow {
     pub source: Option<String>,
 }
 
+/// One line of a thread in reading order.
+#[derive(Clone, Copy, Debug)]
+pub enum ThreadLine<'a> {
+    Message(&'a ThreadRow),
+    /// A parent the dump lacks (`<message-id>`).
+    Missing(&'a str),
+}
+
+/// The rows of a thread in reading order, each with its depth: replies
+/// under their parent, placeholders for parents the dump lacks. Iterative,
+/// so a hostile chain of a million replies cannot overflow the stack.
+pub fn thread_lines<'a>(rows: &'a [ThreadRow]) -> Vec<(usize, ThreadLine<'a>)> {
+    let present: std::collections::HashSet<&str> =
+        rows.iter().map(|r| r.message.as_str()).collect();
+    let mut children: HashMap<Option<&str>, Vec<&ThreadRow>> = HashMap::new();
+    let mut missing: Vec<&str> = Vec::new();
+    for r in rows {
+        let parent = r.parent.as_deref();
+        if let Some(p) = parent
+            && !present.contains(p)
+            && !missing.contains(&p)
+        {
+            missing.push(p);
+        }
+        children.entry(parent).or_default().push(r);
+    }
+    let mut out = Vec::with_capacity(rows.len() + missing.len());
+    let mut stack: Vec<(usize, ThreadLine<'a>)> = Vec::new();
+    let push_children =
+        |stack: &mut Vec<(usize, ThreadLine<'a>)>, parent: Option<&'a str>, depth| {
+            for r in children.get(&parent).into_iter().flatten().rev() {
+                stack.push((depth, ThreadLine::Message(r)));
+            }
+        };
+    for m in missing.iter().rev() {
+        stack.push((0, ThreadLine::Missing(m)));
+    }
+    push_children(&mut stack, None, 0);
+    while let Some((depth, line)) = stack.pop() {
+        out.push((depth, line));
+        let key = match line {
+            ThreadLine::Message(r) => r.message.as_str(),
+            ThreadLine::Missing(m) => m,
+        };
+        push_children(&mut stack, Some(key), depth + 1);
+    }
+    out
+}
+
 /// How often one address wrote to another.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Correspondence {

@@ -37,7 +37,7 @@ pub use examination::{ExamineReport, FindingRow};
 pub use headers::{Attachment, Headers};
 pub use index_feed::{
     Correspondence, IndexAttachment, IndexRecord, RecordReader, SearchText, ThreadHeader,
-    ThreadRow, address_of,
+    ThreadLine, ThreadRow, address_of, thread_lines,
 };
 pub use ingest::{IngestOptions, IngestReport, Progress};
 pub use verification::{Signer, VerifyReport, occurrence_verdict};

@@ -1,12 +1,11 @@
 //! `tamis search`, `show`, `thread` and `index`: what tamis-search and the
 //! case answer, printed for a reader or as JSON.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use tamis_case::{Case, ExportRow, ThreadRow};
+use tamis_case::{Case, ExportRow};
 use tamis_search::{Request, SearchIndex, Sort};
 
 /// Bring the case's index up to date (creating it if needed).
@@ -338,58 +337,37 @@ pub fn thread(case: &Case, id: &str, json: bool) -> Result<ExitCode> {
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    // Children by parent; parents the dump lacks become placeholder roots.
-    let present: std::collections::HashSet<&str> =
-        rows.iter().map(|r| r.message.as_str()).collect();
-    let mut children: HashMap<Option<&str>, Vec<&ThreadRow>> = HashMap::new();
-    let mut missing: Vec<&str> = Vec::new();
-    for r in &rows {
-        let parent = r.parent.as_deref();
-        if let Some(p) = parent
-            && !present.contains(p)
-            && !missing.contains(&p)
-        {
-            missing.push(p);
-        }
-        children.entry(parent).or_default().push(r);
-    }
+    let lines = tamis_case::thread_lines(&rows);
+    let missing = lines
+        .iter()
+        .filter(|(_, l)| matches!(l, tamis_case::ThreadLine::Missing(_)))
+        .count();
     writeln!(
         out,
-        "{} messages, {} missing from the dump",
-        rows.len(),
-        missing.len()
+        "{} messages, {missing} missing from the dump",
+        rows.len()
     )?;
-    fn walk(
-        out: &mut impl Write,
-        children: &HashMap<Option<&str>, Vec<&ThreadRow>>,
-        parent: Option<&str>,
-        depth: usize,
-    ) -> io::Result<()> {
-        for r in children.get(&parent).into_iter().flatten() {
-            writeln!(
-                out,
-                "{}{}  {:22} {}  {}",
-                "  ".repeat(depth),
-                date(r.date_ts),
-                r.verdict.as_deref().unwrap_or("pending"),
-                clip(r.from.as_deref().unwrap_or("(no sender)"), 30),
-                r.subject.as_deref().unwrap_or("(no subject)")
-            )?;
-            writeln!(
-                out,
-                "{}  {}  id {}",
-                "  ".repeat(depth),
-                r.source.as_deref().unwrap_or("?"),
-                &r.message[..r.message.len().min(12)]
-            )?;
-            walk(out, children, Some(&r.message), depth + 1)?;
+    for (depth, line) in lines {
+        let pad = "  ".repeat(depth.min(40));
+        match line {
+            tamis_case::ThreadLine::Missing(m) => writeln!(out, "{pad}(not in the dump: {m})")?,
+            tamis_case::ThreadLine::Message(r) => {
+                writeln!(
+                    out,
+                    "{pad}{}  {:22} {}  {}",
+                    date(r.date_ts),
+                    r.verdict.as_deref().unwrap_or("pending"),
+                    clip(r.from.as_deref().unwrap_or("(no sender)"), 30),
+                    r.subject.as_deref().unwrap_or("(no subject)")
+                )?;
+                writeln!(
+                    out,
+                    "{pad}  {}  id {}",
+                    r.source.as_deref().unwrap_or("?"),
+                    &r.message[..r.message.len().min(12)]
+                )?;
+            }
         }
-        Ok(())
-    }
-    walk(&mut out, &children, None, 0)?;
-    for m in missing {
-        writeln!(out, "(not in the dump: {m})")?;
-        walk(&mut out, &children, Some(m), 1)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -861,43 +861,38 @@ async fn thread(st: Shared, Path(t): Path<String>) -> Result<Response> {
         if rows.is_empty() {
             return Ok(not_found_page());
         }
-        let present: std::collections::HashSet<&str> = rows.iter().map(|r| r.message.as_str()).collect();
-        let mut children: BTreeMap<Option<&str>, Vec<&tamis_case::ThreadRow>> = BTreeMap::new();
-        let mut missing: Vec<&str> = Vec::new();
-        for r in &rows {
-            if let Some(p) = r.parent.as_deref()
-                && !present.contains(p)
-                && !missing.contains(&p)
-            {
-                missing.push(p);
-            }
-            children.entry(r.parent.as_deref()).or_default().push(r);
-        }
-        fn tree(children: &BTreeMap<Option<&str>, Vec<&tamis_case::ThreadRow>>, parent: Option<&str>, depth: usize) -> Markup {
+        let lines = tamis_case::thread_lines(&rows);
+        let missing = lines
+            .iter()
+            .filter(|(_, l)| matches!(l, tamis_case::ThreadLine::Missing(_)))
+            .count();
+        Ok(page(
+            "Thread",
             html! {
-                @if let Some(list) = children.get(&parent) {
-                    ul.thread {
-                        @for r in list {
-                            li {
-                                (badge(r.verdict.as_deref().unwrap_or("pending"))) " "
-                                span.date { (when(r.date_ts)) } " "
-                                span.from { (r.from.as_deref().unwrap_or("(no sender)")) } " "
-                                a href={ "/m/" (r.message) } { (r.subject.as_deref().unwrap_or("(no subject)")) }
-                                @if depth < 200 { (tree(children, Some(&r.message), depth + 1)) }
+                h1 { "Thread " code { (t) } }
+                p { (rows.len()) " messages, " (missing) " missing from the dump" }
+                ul.thread {
+                    @for (depth, line) in &lines {
+                        // Indentation stops deepening at 20: every message
+                        // is still listed, however deep a chain goes.
+                        li class={ "d" ((*depth).min(20)) } {
+                            @match line {
+                                tamis_case::ThreadLine::Missing(m) => {
+                                    span.placeholder { "Not in the dump: " code { (m) } }
+                                }
+                                tamis_case::ThreadLine::Message(r) => {
+                                    (badge(r.verdict.as_deref().unwrap_or("pending"))) " "
+                                    span.date { (when(r.date_ts)) } " "
+                                    span.from { (r.from.as_deref().unwrap_or("(no sender)")) } " "
+                                    a href={ "/m/" (r.message) } { (r.subject.as_deref().unwrap_or("(no subject)")) }
+                                }
                             }
                         }
                     }
                 }
-            }
-        }
-        Ok(page("Thread", html! {
-            h1 { "Thread " code { (t) } }
-            p { (rows.len()) " messages, " (missing.len()) " missing from the dump" }
-            (tree(&children, None, 0))
-            @for m in &missing {
-                div.placeholder { "Not in the dump: " code { (m) } (tree(&children, Some(m), 0)) }
-            }
-        }).into_response())
+            },
+        )
+        .into_response())
     })
     .await
 }
