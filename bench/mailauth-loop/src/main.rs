@@ -1,13 +1,15 @@
 //! The benchmark's bare mail-auth loop: verify every DKIM signature of
 //! every file under the given directories with mail-auth 0.13, keys served
 //! from a JSON-lines file through its TXT cache (no network), on N threads.
-//! Prints `messages passed seconds`.
+//! Each thread reads a file and verifies it, as any verification of a dump
+//! must (tamis reads its case's packs). Prints `messages passed seconds`.
 //!
-//!     mailauth-loop KEYS.jsonl THREADS DIR...
+//!     mailauth-loop [--tamis] [--in-memory] KEYS.jsonl THREADS DIR...
 //!
-//! With `--tamis` first, the same loop runs tamis's own verifier
-//! (`tamis_verify::assess`: every fact, repairs, verdict) instead, so the
-//! verifiers can be compared apart from the case's reads and writes.
+//! With `--tamis`, the same loop runs tamis's own verifier
+//! (`tamis_verify::assess`: every fact, repairs, verdict) instead. With
+//! `--in-memory`, every file is read before the clock starts: the
+//! verifiers alone, compared apart from any reading.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -22,6 +24,11 @@ use mail_auth::common::verify::DomainKey;
 use mail_auth::{
     AuthenticatedMessage, DkimResult, MessageAuthenticator, Parameters, ResolverCache, Txt,
 };
+
+// The allocator tamis runs with: the comparison is of verifiers, not of
+// allocators.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// A read-only TXT cache preloaded with the key file.
 struct Keys(HashMap<Box<str>, Txt>);
@@ -46,10 +53,15 @@ impl ResolverCache<Box<str>, Txt> for Keys {
 
 fn main() -> Result<()> {
     let mut args: Vec<String> = std::env::args().collect();
-    let tamis = args.get(1).is_some_and(|a| a == "--tamis");
-    if tamis {
-        args.remove(1);
-    }
+    let mut flag = |name: &str| match args.iter().position(|a| a == name) {
+        Some(i) => {
+            args.remove(i);
+            true
+        }
+        None => false,
+    };
+    let tamis = flag("--tamis");
+    let in_memory = flag("--in-memory");
     let (keys_file, threads, dirs) = match args.as_slice() {
         [_, k, t, dirs @ ..] if !dirs.is_empty() => (k, t.parse::<usize>()?, dirs),
         _ => anyhow::bail!("usage: mailauth-loop KEYS.jsonl THREADS DIR..."),
@@ -77,22 +89,32 @@ fn main() -> Result<()> {
             .into_iter()
             .flatten(),
     ));
-    let mut files = Vec::new();
+    let mut paths = Vec::new();
     for d in dirs {
         for e in walkdir::WalkDir::new(d) {
             let e = e?;
             if e.file_type().is_file() {
-                files.push(std::fs::read(e.path())?);
+                paths.push(e.into_path());
             }
         }
     }
+    let files: Vec<Option<Vec<u8>>> = if in_memory {
+        paths
+            .iter()
+            .map(|p| std::fs::read(p).map(Some))
+            .collect::<Result<_, _>>()?
+    } else {
+        vec![None; paths.len()]
+    };
+    let paths = Arc::new(paths);
     let files = Arc::new(files);
     let next = Arc::new(AtomicUsize::new(0));
     let passed = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let handles: Vec<_> = (0..threads)
         .map(|_| {
-            let (files, next, passed, keys, archive) = (
+            let (paths, files, next, passed, keys, archive) = (
+                paths.clone(),
                 files.clone(),
                 next.clone(),
                 passed.clone(),
@@ -104,8 +126,16 @@ fn main() -> Result<()> {
                 let auth = MessageAuthenticator::new_cloudflare()?;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(raw) = files.get(i) else {
+                    let (Some(path), Some(held)) = (paths.get(i), files.get(i)) else {
                         return Ok(());
+                    };
+                    let read;
+                    let raw = match held {
+                        Some(raw) => raw,
+                        None => {
+                            read = std::fs::read(path)?;
+                            &read
+                        }
                     };
                     if tamis {
                         let a = tamis_verify::assess(raw, archive.as_ref(), Default::default());

@@ -154,7 +154,7 @@ thread_local! {
     /// second, and an open per message would cost more than its check.
     /// Tagged with the generation they were opened in.
     static OPEN: std::cell::RefCell<Reader> = const {
-        std::cell::RefCell::new(Reader { generation: 0, files: Vec::new(), frame: Vec::new() })
+        std::cell::RefCell::new(Reader { generation: 0, files: Vec::new(), frame: Vec::new(), out: Vec::new() })
     };
 }
 
@@ -164,6 +164,8 @@ struct Reader {
     /// The compressed frame, reused: a fresh zeroed buffer per message cost
     /// more in page faults than the decompression.
     frame: Vec<u8>,
+    /// The decompressed message, reused likewise by [`read_with`].
+    out: Vec<u8>,
 }
 
 /// Bumped whenever a case is opened: handles opened before are dropped, so
@@ -177,10 +179,17 @@ pub fn forget_open_packs() {
 
 /// Read one stored message back.
 pub fn read(dir: &Path, r: BlobRef) -> Result<Vec<u8>, CaseError> {
+    read_with(dir, r, <[u8]>::to_vec)
+}
+
+/// Read one stored message back and lend it to `f`, in a buffer the thread
+/// reuses: a pass over the whole case (verification) then allocates
+/// nothing per message.
+pub fn read_with<R>(dir: &Path, r: BlobRef, f: impl FnOnce(&[u8]) -> R) -> Result<R, CaseError> {
     use std::os::unix::fs::FileExt;
     let path = pack_path(dir, r.pack);
     let len = usize::try_from(r.len).map_err(|_| CaseError::Corrupt("blob length".into()))?;
-    OPEN.with(|cell| -> Result<Vec<u8>, CaseError> {
+    let mut out = OPEN.with(|cell| -> Result<Vec<u8>, CaseError> {
         let mut cell = cell.borrow_mut();
         let generation = GENERATION.load(std::sync::atomic::Ordering::SeqCst);
         if cell.generation != generation {
@@ -194,14 +203,32 @@ pub fn read(dir: &Path, r: BlobRef) -> Result<Vec<u8>, CaseError> {
                 cell.files.len() - 1
             }
         };
-        let Reader { files, frame, .. } = &mut *cell;
+        let Reader {
+            files, frame, out, ..
+        } = &mut *cell;
         frame.resize(len, 0);
         files[i].1.read_exact_at(frame, r.offset)?;
-        let bytes = lz4_flex::decompress_size_prepended(frame)
-            .map_err(|e| CaseError::Corrupt(format!("stored message: {e}")));
+        let corrupt = |e: &dyn std::fmt::Display| CaseError::Corrupt(format!("stored message: {e}"));
+        let (size, compressed) = lz4_flex::block::uncompressed_size(frame).map_err(|e| corrupt(&e))?;
+        // The size comes from the pack: a damaged one must not make us
+        // allocate gigabytes. No message is stored larger than its frame
+        // could hold (LZ4 expands at most 255:1).
+        if size > compressed.len().saturating_mul(255).saturating_add(16) {
+            return Err(corrupt(&"impossible length"));
+        }
+        let mut out = std::mem::take(out);
+        out.resize(size, 0);
+        let n = lz4_flex::block::decompress_into(compressed, &mut out).map_err(|e| corrupt(&e))?;
+        out.truncate(n);
         if frame.capacity() > 16 << 20 {
             *frame = Vec::new();
         }
-        bytes
-    })
+        Ok(out)
+    })?;
+    let result = f(&out);
+    // Back for the next read (unless a huge message made it worth freeing).
+    if out.capacity() <= 16 << 20 {
+        OPEN.with(|cell| cell.borrow_mut().out = std::mem::take(&mut out));
+    }
+    Ok(result)
 }

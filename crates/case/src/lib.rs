@@ -371,8 +371,9 @@ impl Case {
                     {
                         continue;
                     }
-                    // Finding ids follow the order work finished in.
-                    if table == "findings" && name == "id" {
+                    // Finding and verdict ids follow the order work
+                    // finished in (storage only: neither is a key).
+                    if matches!(table, "findings" | "verdicts") && name == "id" {
                         continue;
                     }
                     let v: rusqlite::types::Value = r.get(i)?;

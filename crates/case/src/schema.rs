@@ -1,7 +1,8 @@
 //! The catalog schema and its migrations.
 //!
 //! Tables are keyed by what identifies a row in the evidence (a provenance
-//! path, a content hash), never by an insertion counter: two runs that read
+//! path, a content hash), never by an insertion counter (where a rowid
+//! exists for storage, a unique column is the key): two runs that read
 //! the same dump, one of them killed and resumed half-way, must end with
 //! the same rows. The schema version is SQLite's `user_version`; each
 //! migration moves it one step.
@@ -218,6 +219,27 @@ const MIGRATIONS: &[&str] = &[
         pack_offset  INTEGER NOT NULL,
         stored_len   INTEGER NOT NULL
     ) WITHOUT ROWID;
+    "#,
+    // 6: verdicts as a rowid table. A verdict row carries a kilobyte of
+    // evidence; in a WITHOUT ROWID b-tree such rows spill to overflow pages
+    // and every insert moves them. Here the rows sit in the rowid tree
+    // (the rowid is storage only: `message` identifies a verdict) and
+    // `verify` updates a row in place, or not at all when it is unchanged.
+    r#"
+    CREATE TABLE verdicts_v6 (
+        id                 INTEGER PRIMARY KEY,
+        message            TEXT NOT NULL UNIQUE,
+        verdict            TEXT NOT NULL,
+        reasons            TEXT NOT NULL,
+        evidence           TEXT NOT NULL,
+        signers            TEXT,
+        signature_verdict  TEXT
+    );
+    INSERT INTO verdicts_v6 (message, verdict, reasons, evidence, signers, signature_verdict)
+        SELECT message, verdict, reasons, evidence, signers, signature_verdict FROM verdicts ORDER BY message;
+    DROP TABLE verdicts;
+    ALTER TABLE verdicts_v6 RENAME TO verdicts;
+    CREATE INDEX verdicts_facts ON verdicts(message, verdict, signers);
     "#,
 ];
 

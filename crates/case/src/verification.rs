@@ -17,6 +17,8 @@ use crate::{Case, Result, check_hash};
 #[derive(Debug, Default, Serialize)]
 pub struct VerifyReport {
     pub verified: u64,
+    /// Verdicts new or different from the ones the case held.
+    pub changed: u64,
     pub counts: Vec<(String, u64)>,
 }
 
@@ -187,22 +189,23 @@ impl Case {
             &todo,
             1024,
             |(sha, blob)| {
-                let bytes = blobs::read(&blob_dir, *blob)?;
-                let a = assess(&bytes, &archive, opts);
-                // A damaged pack can only make a message fail: bytes that
-                // verify with the domain's key are the bytes it signed. So
-                // the stored hash is checked whenever the verdict is
-                // anything else.
-                if a.verdict != Verdict::Authentic {
-                    check_hash(sha, &bytes)?;
-                }
-                Ok(VerdictRow::new(sha, &a))
+                blobs::read_with(&blob_dir, *blob, |bytes| {
+                    let a = assess(bytes, &archive, opts);
+                    // A damaged pack can only make a message fail: bytes
+                    // that verify with the domain's key are the bytes it
+                    // signed. So the stored hash is checked whenever the
+                    // verdict is anything else.
+                    if a.verdict != Verdict::Authentic {
+                        check_hash(sha, bytes)?;
+                    }
+                    Ok(VerdictRow::new(sha, &a))
+                })?
             },
             |mut verdicts| {
                 // Messages are judged in pack order (sequential reads) but
                 // keyed by hash: sorted, the inserts walk the b-tree once.
                 verdicts.sort_unstable_by(|a, b| a.message.cmp(&b.message));
-                self.write_verdicts(&verdicts)?;
+                report.changed += self.write_verdicts(&verdicts)?;
                 report.verified += verdicts.len() as u64;
                 progress(report.verified, total);
                 Ok(())
@@ -219,20 +222,29 @@ impl Case {
         Ok(report)
     }
 
-    fn write_verdicts(&mut self, rows: &[VerdictRow]) -> Result<()> {
+    /// Writes verdicts; returns how many were new or changed.
+    fn write_verdicts(&mut self, rows: &[VerdictRow]) -> Result<u64> {
         let tx = self.conn.transaction()?;
+        let mut changed = 0;
         {
             let mut st = tx.prepare_cached(
-                "INSERT OR REPLACE INTO verdicts (message, verdict, signature_verdict, reasons, evidence, signers) VALUES (?1, ?2, ?2, ?3, ?4, ?5)",
+                // An unchanged verdict is left as it is: re-verifying after
+                // a key import rewrites only the messages it settles. (What
+                // findings made of `verdict` is redone by apply_findings.)
+                "INSERT INTO verdicts (message, verdict, signature_verdict, reasons, evidence, signers) VALUES (?1, ?2, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (message) DO UPDATE SET verdict = excluded.verdict, signature_verdict = excluded.signature_verdict,
+                     reasons = excluded.reasons, evidence = excluded.evidence, signers = excluded.signers
+                 WHERE signature_verdict IS NOT excluded.signature_verdict OR evidence IS NOT excluded.evidence
+                     OR signers IS NOT excluded.signers",
             )?;
             for r in rows {
-                st.execute(params![
+                changed += st.execute(params![
                     r.message, r.verdict, r.reasons, r.evidence, r.signers
-                ])?;
+                ])? as u64;
             }
         }
         tx.commit()?;
-        Ok(())
+        Ok(changed)
     }
 
     /// The (domain, selector) pairs signatures use with no key in the

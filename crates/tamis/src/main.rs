@@ -335,8 +335,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .context("ingest")?;
             bar.finish_and_clear();
             let read = started.elapsed();
-            import_keys(&mut c, &keys)?;
-            c.verify(false, &mut |_, _| {}).context("verifying")?;
+            // New keys can settle messages verified before: all again.
+            let added = import_keys(&mut c, &keys)?;
+            c.verify(added > 0, &mut |_, _| {}).context("verifying")?;
             let verified = started.elapsed();
             let examined = c
                 .examine(&document_pool()?, &mut |_, _| {})
@@ -481,8 +482,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .with_context(|| format!("--dump-seen: cannot read the date {d:?}"))?;
                 c.set_dump_seen(t)?;
             }
-            let report = c.verify(all, &mut |_, _| {})?;
-            search::refresh_if_indexed(&mut c)?;
+            let report = verify(&mut c, all)?;
             println!(
                 "verified {} messages: {}",
                 report.verified,
@@ -516,8 +516,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             KeysCommand::Import { files, case } => {
                 let mut c = Case::create(&case.case)?;
                 let added = import_keys(&mut c, &files)?;
+                let mut said = String::new();
+                if added > 0 {
+                    let report = verify(&mut c, true)?;
+                    said = format!("; {} verdicts changed", report.changed);
+                }
                 println!(
-                    "{added} new key records; `tamis verify --all` re-checks the case with them"
+                    "{added} new key records{said}"
                 );
                 Ok(ExitCode::SUCCESS)
             }
@@ -593,7 +598,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 let added = c.import_keys(&records)?;
                 if added > 0 {
-                    c.verify(true, &mut |_, _| {})?;
+                    verify(&mut c, true)?;
                 }
                 println!("{added} new key records");
                 Ok(ExitCode::SUCCESS)
@@ -814,12 +819,17 @@ fn import_keys(c: &mut Case, files: &[PathBuf]) -> Result<usize> {
         return Ok(0);
     }
     let records = read_key_files(files)?;
-    let added = c.import_keys(&records)?;
-    if added > 0 {
-        // New keys can settle messages verified before: check them again.
-        c.verify(true, &mut |_, _| {})?;
+    Ok(c.import_keys(&records)?)
+}
+
+/// Verify (all messages, or those without a verdict) and bring a search
+/// index up to date with the verdicts that changed.
+fn verify(c: &mut Case, all: bool) -> Result<tamis_case::VerifyReport> {
+    let report = c.verify(all, &mut |_, _| {}).context("verifying")?;
+    if report.changed > 0 {
+        search::refresh_if_indexed(c)?;
     }
-    Ok(added)
+    Ok(report)
 }
 
 fn serve_case(case: &std::path::Path, addr: std::net::SocketAddr) -> Result<()> {

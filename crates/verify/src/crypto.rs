@@ -13,7 +13,11 @@
 //! 1024 bits that aws-lc-rs refuses (they are weak, and said to be, but the
 //! fact of what they signed is still evidence).
 
-use aws_lc_rs::signature::{self as sig, RsaPublicKeyComponents, UnparsedPublicKey};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaPublicKeyComponents};
 use num_bigint::BigUint;
 use serde::Serialize;
 use sha1::Sha1;
@@ -62,9 +66,14 @@ pub fn check(alg: Algorithm, key: &DkimKey, data: &[u8], signature: &[u8]) -> He
         (Algorithm::Ed25519Sha256, KeyType::Ed25519) => {
             // RFC 8463: Ed25519 signs the SHA-256 digest of the data.
             let digest = Sha256::digest(data);
-            match UnparsedPublicKey::new(&sig::ED25519, &key.public).verify(&digest, signature) {
-                Ok(()) => HeaderCheck::Valid,
-                Err(_) => HeaderCheck::Invalid,
+            let valid = parsed(&sig::ED25519, &key.public, || {
+                ParsedPublicKey::new(&sig::ED25519, &key.public).ok()
+            })
+            .is_some_and(|k| k.verify_sig(&digest, signature).is_ok());
+            if valid {
+                HeaderCheck::Valid
+            } else {
+                HeaderCheck::Invalid
             }
         }
         (Algorithm::RsaSha256 | Algorithm::RsaSha1, KeyType::Rsa) => rsa(alg, key, data, signature),
@@ -85,12 +94,50 @@ fn rsa(alg: Algorithm, key: &DkimKey, data: &[u8], signature: &[u8]) -> HeaderCh
             Algorithm::RsaSha1 => &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
             _ => &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
         };
-        let key = RsaPublicKeyComponents { n, e };
-        if key.verify(params, data, signature).is_ok() {
+        let valid = parsed(params, &key.public, || {
+            RsaPublicKeyComponents { n, e }
+                .to_parsed_public_key(params)
+                .ok()
+        })
+        .is_some_and(|k| k.verify_sig(data, signature).is_ok());
+        if valid {
             return HeaderCheck::Valid;
         }
     }
     open(alg, n, e, data, signature)
+}
+
+thread_local! {
+    /// Keys made ready for aws-lc, per thread: a case is signed by a few
+    /// keys thousands of times, and setting a key up (its Montgomery
+    /// context, for RSA) costs about as much as the check itself.
+    #[allow(clippy::type_complexity)]
+    static PARSED: RefCell<HashMap<Vec<u8>, Vec<(usize, Option<Rc<ParsedPublicKey>>)>>> =
+        RefCell::new(HashMap::new());
+}
+
+/// The key `public` set up for `alg`, made by `make` the first time.
+fn parsed<A: ?Sized>(
+    alg: &'static A,
+    public: &[u8],
+    make: impl FnOnce() -> Option<ParsedPublicKey>,
+) -> Option<Rc<ParsedPublicKey>> {
+    // The algorithm is a static: its address tells them apart.
+    let id = (alg as *const A).cast::<u8>() as usize;
+    PARSED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((_, k)) = cache.get(public).and_then(|v| v.iter().find(|(a, _)| *a == id)) {
+            return k.clone();
+        }
+        // Keys come from the archive, but `check` can be fed anything:
+        // keep the cache bounded.
+        if cache.len() >= 1024 {
+            cache.clear();
+        }
+        let k = make().map(Rc::new);
+        cache.entry(public.to_vec()).or_default().push((id, k.clone()));
+        k
+    })
 }
 
 fn open(alg: Algorithm, n: &[u8], e: &[u8], data: &[u8], signature: &[u8]) -> HeaderCheck {
