@@ -70,7 +70,11 @@ fn get<'t>(tags: &'t [(String, String)], name: &str) -> Option<&'t str> {
 }
 
 pub fn verify_arc(raw: &[u8], keys: &dyn KeyLookup) -> ArcReport {
-    let msg = Message::parse(raw);
+    verify_arc_parsed(&Message::parse(raw), keys)
+}
+
+/// The same, on a message already parsed.
+pub fn verify_arc_parsed(msg: &Message<'_>, keys: &dyn KeyLookup) -> ArcReport {
     let mut sets: BTreeMap<u32, Set<'_>> = BTreeMap::new();
     let mut seen = 0;
     for f in &msg.fields {

@@ -135,13 +135,48 @@ pub struct Options {
 
 /// Verify every DKIM-Signature of `raw`, top to bottom.
 pub fn verify_dkim(raw: &[u8], keys: &dyn KeyLookup, opts: Options) -> Vec<SignatureReport> {
-    let msg = Message::parse(raw);
+    verify_dkim_parsed(&Message::parse(raw), keys, opts)
+}
+
+/// The same, on a message already parsed.
+pub fn verify_dkim_parsed(
+    msg: &Message<'_>,
+    keys: &dyn KeyLookup,
+    opts: Options,
+) -> Vec<SignatureReport> {
+    let mut bodies = BodyHashes::default();
     msg.fields
         .iter()
         .filter(|f| f.is("DKIM-Signature"))
         .enumerate()
-        .map(|(index, field)| verify_one(&msg, field, index, keys, opts))
+        .map(|(index, field)| verify_one(msg, field, index, keys, opts, &mut bodies))
         .collect()
+}
+
+/// Body hashes computed for one message, by what determines them: two
+/// signatures that canonicalise and hash the body alike (an author's RSA
+/// and Ed25519 signatures, say) hash it once.
+#[derive(Default)]
+#[allow(clippy::type_complexity)]
+struct BodyHashes(Vec<((canon::Canon, &'static str, Option<u64>), (u64, Vec<u8>))>);
+
+impl BodyHashes {
+    /// The canonical body's length and its hash, as `sig` asks for them.
+    fn of(&mut self, body: &[u8], sig: &Signature) -> &(u64, Vec<u8>) {
+        let key = (sig.body_canon, sig.algorithm.hash_name(), sig.body_length);
+        let i = match self.0.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                let mut hasher = crypto::body_hasher(sig.algorithm);
+                let total = canon::body(sig.body_canon, body, sig.body_length, &mut |b| {
+                    hasher.update(b)
+                });
+                self.0.push((key, (total, hasher.finish())));
+                self.0.len() - 1
+            }
+        };
+        &self.0[i].1
+    }
 }
 
 fn verify_one(
@@ -150,6 +185,7 @@ fn verify_one(
     index: usize,
     keys: &dyn KeyLookup,
     opts: Options,
+    bodies: &mut BodyHashes,
 ) -> SignatureReport {
     let mut report = SignatureReport {
         index,
@@ -171,11 +207,9 @@ fn verify_one(
     };
     // The body hash is a fact about the message alone: computed first,
     // whatever the key says.
-    let mut hasher = crypto::body_hasher(sig.algorithm);
-    let total = canon::body(sig.body_canon, msg.body, sig.body_length, &mut |b| {
-        hasher.update(b)
-    });
-    report.body_hash_matches = Some(hasher.finish() == sig.body_hash);
+    let (total, hash) = bodies.of(msg.body, &sig);
+    let total = *total;
+    report.body_hash_matches = Some(*hash == sig.body_hash);
     if let Some(l) = sig.body_length {
         report.unsigned_body_bytes = Some(total.saturating_sub(l));
         if l > total {

@@ -84,7 +84,7 @@ pub fn assess(raw: &[u8], keys: &dyn KeyLookup, opts: AssessOptions) -> Assessme
     let from_domain = from_domain(&msg);
     let message_time = msg.first_text("Date").and_then(|d| parse_rfc2822(&d));
     let vopts = Options { at: message_time };
-    let signatures = verify_dkim(raw, keys, vopts);
+    let signatures = crate::verify_dkim_parsed(&msg, keys, vopts);
     let mut a = Assessment {
         verdict: Verdict::Unverifiable,
         reasons: Vec::new(),
@@ -93,7 +93,7 @@ pub fn assess(raw: &[u8], keys: &dyn KeyLookup, opts: AssessOptions) -> Assessme
         message_time,
         signatures,
         repaired: None,
-        arc: crate::verify_arc(raw, keys),
+        arc: crate::arc::verify_arc_parsed(&msg, keys),
     };
     let ctx = Ctx {
         from: from_domain.as_deref(),
