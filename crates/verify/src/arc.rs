@@ -173,7 +173,7 @@ pub fn verify_arc_parsed(msg: &Message<'_>, keys: &dyn KeyLookup) -> ArcReport {
     }
     // The most recent message signature.
     let (ams_field, ams) = &sets[&n].ams[0];
-    if let Err(why) = check_ams(&msg, ams_field, ams, keys) {
+    if let Err(why) = check_ams(msg, ams_field, ams, keys) {
         return fail(count, format!("ARC-Message-Signature i={n}: {why}"));
     }
     // Every seal, newest first.
