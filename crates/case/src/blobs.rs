@@ -208,8 +208,10 @@ pub fn read_with<R>(dir: &Path, r: BlobRef, f: impl FnOnce(&[u8]) -> R) -> Resul
         } = &mut *cell;
         frame.resize(len, 0);
         files[i].1.read_exact_at(frame, r.offset)?;
-        let corrupt = |e: &dyn std::fmt::Display| CaseError::Corrupt(format!("stored message: {e}"));
-        let (size, compressed) = lz4_flex::block::uncompressed_size(frame).map_err(|e| corrupt(&e))?;
+        let corrupt =
+            |e: &dyn std::fmt::Display| CaseError::Corrupt(format!("stored message: {e}"));
+        let (size, compressed) =
+            lz4_flex::block::uncompressed_size(frame).map_err(|e| corrupt(&e))?;
         // The size comes from the pack: a damaged one must not make us
         // allocate gigabytes. No message is stored larger than its frame
         // could hold (LZ4 expands at most 255:1).

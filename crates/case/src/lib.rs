@@ -392,19 +392,19 @@ impl Case {
     pub(crate) fn blobs_where(&self, sql: &str) -> Result<Vec<(String, blobs::BlobRef)>> {
         let mut st = self.conn.prepare(sql)?;
         let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    blobs::BlobRef {
-                        pack: r.get(1)?,
-                        offset: r.get::<_, i64>(2)? as u64,
-                        len: r.get::<_, i64>(3)? as u64,
-                    },
-                ))
-            })?
+            .query_map([], |r| Ok((r.get(0)?, blob_at(r, 1)?)))?
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }
+}
+
+/// The blob reference in columns `i..i + 3` (pack, offset, length).
+pub(crate) fn blob_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<blobs::BlobRef> {
+    Ok(blobs::BlobRef {
+        pack: r.get(i)?,
+        offset: r.get::<_, i64>(i + 1)? as u64,
+        len: r.get::<_, i64>(i + 2)? as u64,
+    })
 }
 
 /// Check a stored message still is what its hash says: every verdict rests

@@ -224,7 +224,8 @@ const MIGRATIONS: &[&str] = &[
     // evidence; in a WITHOUT ROWID b-tree such rows spill to overflow pages
     // and every insert moves them. Here the rows sit in the rowid tree
     // (the rowid is storage only: `message` identifies a verdict) and
-    // `verify` updates a row in place, or not at all when it is unchanged.
+    // `verify` updates a row in place, or not at all when its digest says
+    // it is unchanged.
     r#"
     CREATE TABLE verdicts_v6 (
         id                 INTEGER PRIMARY KEY,
@@ -233,13 +234,16 @@ const MIGRATIONS: &[&str] = &[
         reasons            TEXT NOT NULL,
         evidence           TEXT NOT NULL,
         signers            TEXT,
-        signature_verdict  TEXT
+        signature_verdict  TEXT,
+        -- What verify wrote, hashed: it judges a message again, compares,
+        -- and writes only what changed. NULL: not known, write.
+        digest             TEXT
     );
     INSERT INTO verdicts_v6 (message, verdict, reasons, evidence, signers, signature_verdict)
         SELECT message, verdict, reasons, evidence, signers, signature_verdict FROM verdicts ORDER BY message;
     DROP TABLE verdicts;
     ALTER TABLE verdicts_v6 RENAME TO verdicts;
-    CREATE INDEX verdicts_facts ON verdicts(message, verdict, signers);
+    CREATE INDEX verdicts_facts ON verdicts(message, verdict, signers, digest);
     "#,
 ];
 

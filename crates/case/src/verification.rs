@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use rusqlite::params;
 use serde::Serialize;
+use sha2::Digest;
 use tamis_keys::KeyRecord;
 use tamis_verify::{AssessOptions, Assessment, KeyStatus, Verdict, assess};
 
@@ -58,6 +59,9 @@ pub fn occurrence_verdict(
 /// writer thread only writes.
 struct VerdictRow {
     message: String,
+    /// SHA-256 of the evidence (which holds the verdict and its reasons;
+    /// the signers are drawn from it), first 128 bits.
+    digest: String,
     verdict: &'static str,
     reasons: String,
     evidence: String,
@@ -87,11 +91,13 @@ impl VerdictRow {
                 })
             })
             .collect();
+        let evidence = serde_json::to_string(a).unwrap_or_default();
         VerdictRow {
             message: sha256.to_string(),
+            digest: hex::encode(&sha2::Sha256::digest(evidence.as_bytes())[..16]),
             verdict: a.verdict.name(),
             reasons: serde_json::to_string(&a.reasons).unwrap_or_default(),
-            evidence: serde_json::to_string(a).unwrap_or_default(),
+            evidence,
             signers: serde_json::to_string(&signers).unwrap_or_default(),
         }
     }
@@ -173,14 +179,15 @@ impl Case {
         let opts = AssessOptions {
             dump_seen: self.dump_seen()?,
         };
-        let todo: Vec<(String, BlobRef)> = {
-            let sql = if all {
-                "SELECT sha256, pack, pack_offset, stored_len FROM messages ORDER BY pack, pack_offset"
-            } else {
-                "SELECT sha256, pack, pack_offset, stored_len FROM messages
-                 WHERE sha256 NOT IN (SELECT message FROM verdicts) ORDER BY pack, pack_offset"
-            };
-            self.blobs_where(sql)?
+        // Each message with the digest of the verdict it has, if any.
+        let todo: Vec<(String, BlobRef, Option<String>)> = {
+            let mut st = self.conn.prepare(
+                "SELECT m.sha256, m.pack, m.pack_offset, m.stored_len, v.digest FROM messages m
+                 LEFT JOIN verdicts v ON v.message = m.sha256
+                 WHERE ?1 OR v.message IS NULL ORDER BY m.pack, m.pack_offset",
+            )?;
+            st.query_map([all], |r| Ok((r.get(0)?, crate::blob_at(r, 1)?, r.get(4)?)))?
+                .collect::<Result<_, _>>()?
         };
         let blob_dir = self.blob_dir();
         let total = todo.len() as u64;
@@ -188,7 +195,7 @@ impl Case {
         crate::pipeline(
             &todo,
             1024,
-            |(sha, blob)| {
+            |(sha, blob, had)| {
                 blobs::read_with(&blob_dir, *blob, |bytes| {
                     let a = assess(bytes, &archive, opts);
                     // A damaged pack can only make a message fail: bytes
@@ -198,21 +205,28 @@ impl Case {
                     if a.verdict != Verdict::Authentic {
                         check_hash(sha, bytes)?;
                     }
-                    Ok(VerdictRow::new(sha, &a))
+                    // Judged again the same: nothing to write.
+                    let row = VerdictRow::new(sha, &a);
+                    Ok((had.as_ref() != Some(&row.digest)).then_some(row))
                 })?
             },
-            |mut verdicts| {
+            |judged| {
+                report.verified += judged.len() as u64;
+                let mut verdicts: Vec<VerdictRow> = judged.into_iter().flatten().collect();
                 // Messages are judged in pack order (sequential reads) but
                 // keyed by hash: sorted, the inserts walk the b-tree once.
                 verdicts.sort_unstable_by(|a, b| a.message.cmp(&b.message));
                 report.changed += self.write_verdicts(&verdicts)?;
-                report.verified += verdicts.len() as u64;
                 progress(report.verified, total);
                 Ok(())
             },
         )?;
         // Findings stand beside the new signature verdicts as before.
-        self.apply_findings()?;
+        // (With no verdict changed, they already do: examine applied them
+        // to these very rows.)
+        if report.changed > 0 {
+            self.apply_findings()?;
+        }
         let mut st = self
             .conn
             .prepare("SELECT verdict, COUNT(*) FROM verdicts GROUP BY verdict ORDER BY verdict")?;
@@ -228,18 +242,19 @@ impl Case {
         let mut changed = 0;
         {
             let mut st = tx.prepare_cached(
-                // An unchanged verdict is left as it is: re-verifying after
-                // a key import rewrites only the messages it settles. (What
-                // findings made of `verdict` is redone by apply_findings.)
-                "INSERT INTO verdicts (message, verdict, signature_verdict, reasons, evidence, signers) VALUES (?1, ?2, ?2, ?3, ?4, ?5)
+                // Rows come here only when new or changed: re-verifying
+                // after a key import rewrites only the messages it settles.
+                // (What findings made of `verdict` is redone by
+                // apply_findings.)
+                "INSERT INTO verdicts (message, verdict, signature_verdict, reasons, evidence, signers, digest)
+                 VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (message) DO UPDATE SET verdict = excluded.verdict, signature_verdict = excluded.signature_verdict,
-                     reasons = excluded.reasons, evidence = excluded.evidence, signers = excluded.signers
-                 WHERE signature_verdict IS NOT excluded.signature_verdict OR evidence IS NOT excluded.evidence
-                     OR signers IS NOT excluded.signers",
+                     reasons = excluded.reasons, evidence = excluded.evidence, signers = excluded.signers,
+                     digest = excluded.digest",
             )?;
             for r in rows {
                 changed += st.execute(params![
-                    r.message, r.verdict, r.reasons, r.evidence, r.signers
+                    r.message, r.verdict, r.reasons, r.evidence, r.signers, r.digest
                 ])? as u64;
             }
         }

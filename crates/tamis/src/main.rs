@@ -521,9 +521,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let report = verify(&mut c, true)?;
                     said = format!("; {} verdicts changed", report.changed);
                 }
-                println!(
-                    "{added} new key records{said}"
-                );
+                println!("{added} new key records{said}");
                 Ok(ExitCode::SUCCESS)
             }
             KeysCommand::List { case, json } => {

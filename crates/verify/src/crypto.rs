@@ -126,7 +126,10 @@ fn parsed<A: ?Sized>(
     let id = (alg as *const A).cast::<u8>() as usize;
     PARSED.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if let Some((_, k)) = cache.get(public).and_then(|v| v.iter().find(|(a, _)| *a == id)) {
+        if let Some((_, k)) = cache
+            .get(public)
+            .and_then(|v| v.iter().find(|(a, _)| *a == id))
+        {
             return k.clone();
         }
         // Keys come from the archive, but `check` can be fed anything:
@@ -135,7 +138,10 @@ fn parsed<A: ?Sized>(
             cache.clear();
         }
         let k = make().map(Rc::new);
-        cache.entry(public.to_vec()).or_default().push((id, k.clone()));
+        cache
+            .entry(public.to_vec())
+            .or_default()
+            .push((id, k.clone()));
         k
     })
 }
