@@ -290,22 +290,43 @@ fn verify_one(
     report
 }
 
+thread_local! {
+    /// Key records read, per thread: a case's thousands of signatures use
+    /// a handful of keys.
+    #[allow(clippy::type_complexity)]
+    static KEYS: std::cell::RefCell<std::collections::HashMap<String, Result<std::rc::Rc<DkimKey>, String>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The key a record holds (or why it holds none), read once per thread.
+fn parsed_key(record: &str) -> Result<std::rc::Rc<DkimKey>, String> {
+    KEYS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(k) = cache.get(record) {
+            return k.clone();
+        }
+        // Records come from the archive, but `check` can be fed anything:
+        // keep the cache bounded.
+        if cache.len() >= 1024 {
+            cache.clear();
+        }
+        let k = parse_key_record(record)
+            .map(std::rc::Rc::new)
+            .map_err(|e| e.to_string());
+        cache.insert(record.to_string(), k.clone());
+        k
+    })
+}
+
 fn check_with(
     record: &KeyRecord,
     sig: &Signature,
     data: &[u8],
     opts: Options,
 ) -> (KeyStatus, Option<HeaderCheck>) {
-    let key: DkimKey = match parse_key_record(&record.record) {
+    let key = match parsed_key(&record.record) {
         Ok(k) => k,
-        Err(e) => {
-            return (
-                KeyStatus::Unusable {
-                    reason: e.to_string(),
-                },
-                None,
-            );
-        }
+        Err(reason) => return (KeyStatus::Unusable { reason }, None),
     };
     if key.revoked {
         return (KeyStatus::Revoked, None);
