@@ -484,8 +484,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let report = verify(&mut c, all)?;
             println!(
-                "verified {} messages: {}",
+                "verified {} messages ({} verdicts changed): {}",
                 report.verified,
+                report.changed,
                 counts(&report.counts)
             );
             Ok(ExitCode::SUCCESS)
