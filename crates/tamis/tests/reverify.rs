@@ -4,18 +4,7 @@
 
 mod common;
 
-use common::run;
-
-fn ok(args: &[&str]) -> String {
-    let out = run(args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use common::{ingest, run_ok as ok};
 
 /// The number before `what` in a line of output.
 fn number_before(out: &str, what: &str) -> u64 {
@@ -45,10 +34,9 @@ fn key_import_settles_what_its_keys_sign_and_nothing_else_changes() {
         flat: true,
     })
     .unwrap();
-    let case = dir.path().join("r.case");
-    let case = case.to_str().unwrap();
-    let dump = dir.path().join("flat");
-    ok(&["ingest", dump.to_str().unwrap(), "--case", case]);
+    let case_dir = dir.path().join("r.case");
+    ingest(&dir.path().join("flat"), &case_dir, None);
+    let case = case_dir.to_str().unwrap();
     // Without keys nothing is proven, and the index says so.
     assert_eq!(authentic_found(case), 0);
     let again = ok(&["verify", "--all", "--case", case]);

@@ -66,7 +66,7 @@ pub fn check(alg: Algorithm, key: &DkimKey, data: &[u8], signature: &[u8]) -> He
         (Algorithm::Ed25519Sha256, KeyType::Ed25519) => {
             // RFC 8463: Ed25519 signs the SHA-256 digest of the data.
             let digest = Sha256::digest(data);
-            let valid = parsed(&sig::ED25519, &key.public, || {
+            let valid = parsed(alg, &key.public, || {
                 ParsedPublicKey::new(&sig::ED25519, &key.public).ok()
             })
             .is_some_and(|k| k.verify_sig(&digest, signature).is_ok());
@@ -94,7 +94,7 @@ fn rsa(alg: Algorithm, key: &DkimKey, data: &[u8], signature: &[u8]) -> HeaderCh
             Algorithm::RsaSha1 => &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
             _ => &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
         };
-        let valid = parsed(params, &key.public, || {
+        let valid = parsed(alg, &key.public, || {
             RsaPublicKeyComponents { n, e }
                 .to_parsed_public_key(params)
                 .ok()
@@ -112,23 +112,22 @@ thread_local! {
     /// keys thousands of times, and setting a key up (its Montgomery
     /// context, for RSA) costs about as much as the check itself.
     #[allow(clippy::type_complexity)]
-    static PARSED: RefCell<HashMap<Vec<u8>, Vec<(usize, Option<Rc<ParsedPublicKey>>)>>> =
+    static PARSED: RefCell<HashMap<Vec<u8>, Vec<(Algorithm, Option<Rc<ParsedPublicKey>>)>>> =
         RefCell::new(HashMap::new());
 }
 
-/// The key `public` set up for `alg`, made by `make` the first time.
-fn parsed<A: ?Sized>(
-    alg: &'static A,
+/// The key `public` set up for `alg` (which fixes the aws-lc parameters),
+/// made by `make` the first time.
+fn parsed(
+    alg: Algorithm,
     public: &[u8],
     make: impl FnOnce() -> Option<ParsedPublicKey>,
 ) -> Option<Rc<ParsedPublicKey>> {
-    // The algorithm is a static: its address tells them apart.
-    let id = (alg as *const A).cast::<u8>() as usize;
     PARSED.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some((_, k)) = cache
             .get(public)
-            .and_then(|v| v.iter().find(|(a, _)| *a == id))
+            .and_then(|v| v.iter().find(|(a, _)| *a == alg))
         {
             return k.clone();
         }
@@ -141,7 +140,7 @@ fn parsed<A: ?Sized>(
         cache
             .entry(public.to_vec())
             .or_default()
-            .push((id, k.clone()));
+            .push((alg, k.clone()));
         k
     })
 }

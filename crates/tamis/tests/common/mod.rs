@@ -13,6 +13,18 @@ pub fn run(args: &[&str]) -> Output {
     tamis().args(args).output().expect("the tamis binary runs")
 }
 
+/// Run tamis, which must succeed; its standard output.
+pub fn run_ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub fn shared() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
     assert!(
@@ -23,23 +35,16 @@ pub fn shared() -> PathBuf {
 }
 
 pub fn export(case: &Path) -> Vec<serde_json::Value> {
-    let out = run(&[
+    run_ok(&[
         "export",
         "--case",
         case.to_str().unwrap(),
         "--format",
         "jsonl",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    ])
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect()
 }
 
 /// `tamis ingest DUMP --case CASE [--keys KEYS]`, which must succeed.
@@ -53,11 +58,5 @@ pub fn ingest(dump: &Path, case: &Path, keys: Option<&Path>) {
     if let Some(k) = keys {
         args.extend(["--keys", k.to_str().unwrap()]);
     }
-    let out = run(&args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(&args);
 }
