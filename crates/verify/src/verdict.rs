@@ -101,9 +101,8 @@ pub fn assess(raw: &[u8], keys: &dyn KeyLookup, opts: AssessOptions) -> Assessme
     };
 
     // 1. Proven as stored (bare-LF bytes are not mail as sent: see repairs).
-    if !repair::has_bare_lf(raw)
-        && let Some(reason) = first_proof(&ctx, &msg, &a.signatures)
-    {
+    let bare_lf = repair::has_bare_lf(raw);
+    if !bare_lf && let Some(reason) = first_proof(&ctx, &msg, &a.signatures) {
         a.verdict = Verdict::Authentic;
         a.reasons.push(reason);
         return a;
@@ -114,7 +113,7 @@ pub fn assess(raw: &[u8], keys: &dyn KeyLookup, opts: AssessOptions) -> Assessme
         .signatures
         .iter()
         .any(|r| matches!(r.key, Some(KeyStatus::Found { .. })) && r.result != Outcome::Pass);
-    let lf_only = repair::has_bare_lf(raw)
+    let lf_only = bare_lf
         && a.signatures
             .iter()
             .any(|r| matches!(r.key, Some(KeyStatus::Found { .. })));
