@@ -189,7 +189,9 @@ pub fn read_with<R>(dir: &Path, r: BlobRef, f: impl FnOnce(&[u8]) -> R) -> Resul
     use std::os::unix::fs::FileExt;
     let path = pack_path(dir, r.pack);
     let len = usize::try_from(r.len).map_err(|_| CaseError::Corrupt("blob length".into()))?;
-    let mut out = OPEN.with(|cell| -> Result<Vec<u8>, CaseError> {
+    // The buffers keep the length of the largest message read so far:
+    // growing one zero-fills it, and messages of every size alternate.
+    let (mut out, n) = OPEN.with(|cell| -> Result<(Vec<u8>, usize), CaseError> {
         let mut cell = cell.borrow_mut();
         let generation = GENERATION.load(std::sync::atomic::Ordering::SeqCst);
         if cell.generation != generation {
@@ -206,12 +208,15 @@ pub fn read_with<R>(dir: &Path, r: BlobRef, f: impl FnOnce(&[u8]) -> R) -> Resul
         let Reader {
             files, frame, out, ..
         } = &mut *cell;
-        frame.resize(len, 0);
-        files[i].1.read_exact_at(frame, r.offset)?;
+        if frame.len() < len {
+            frame.resize(len, 0);
+        }
+        let frame_bytes = &mut frame[..len];
+        files[i].1.read_exact_at(frame_bytes, r.offset)?;
         let corrupt =
             |e: &dyn std::fmt::Display| CaseError::Corrupt(format!("stored message: {e}"));
         let (size, compressed) =
-            lz4_flex::block::uncompressed_size(frame).map_err(|e| corrupt(&e))?;
+            lz4_flex::block::uncompressed_size(frame_bytes).map_err(|e| corrupt(&e))?;
         // The size comes from the pack: a damaged one must not make us
         // allocate gigabytes. No message is stored larger than its frame
         // could hold (LZ4 expands at most 255:1).
@@ -219,17 +224,19 @@ pub fn read_with<R>(dir: &Path, r: BlobRef, f: impl FnOnce(&[u8]) -> R) -> Resul
             return Err(corrupt(&"impossible length"));
         }
         let mut out = std::mem::take(out);
-        out.resize(size, 0);
-        let n = lz4_flex::block::decompress_into(compressed, &mut out).map_err(|e| corrupt(&e))?;
-        out.truncate(n);
-        if frame.capacity() > 16 << 20 {
+        if out.len() < size {
+            out.resize(size, 0);
+        }
+        let n = lz4_flex::block::decompress_into(compressed, &mut out[..size])
+            .map_err(|e| corrupt(&e))?;
+        if frame.len() > 16 << 20 {
             *frame = Vec::new();
         }
-        Ok(out)
+        Ok((out, n))
     })?;
-    let result = f(&out);
+    let result = f(&out[..n]);
     // Back for the next read (unless a huge message made it worth freeing).
-    if out.capacity() <= 16 << 20 {
+    if out.len() <= 16 << 20 {
         OPEN.with(|cell| cell.borrow_mut().out = std::mem::take(&mut out));
     }
     Ok(result)

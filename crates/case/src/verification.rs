@@ -68,8 +68,28 @@ struct VerdictRow {
     signers: String,
 }
 
+thread_local! {
+    /// The evidence of the message last judged on this thread: every
+    /// message's is serialised and hashed, and most are unchanged.
+    static EVIDENCE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl VerdictRow {
-    fn new(sha256: &str, a: &Assessment) -> VerdictRow {
+    /// The row for `a`, or `None` when `had` (the digest of what the case
+    /// holds) shows it is unchanged: the evidence is hashed in a buffer
+    /// the thread reuses, and the row built only when it is to be written.
+    fn if_changed(sha256: &str, a: &Assessment, had: Option<&str>) -> Option<VerdictRow> {
+        EVIDENCE.with_borrow_mut(|evidence| {
+            evidence.clear();
+            if serde_json::to_writer(&mut *evidence, a).is_err() {
+                evidence.clear();
+            }
+            let digest = hex::encode(&sha2::Sha256::digest(&evidence[..])[..16]);
+            (had != Some(digest.as_str())).then(|| VerdictRow::new(sha256, a, digest, evidence))
+        })
+    }
+
+    fn new(sha256: &str, a: &Assessment, digest: String, evidence: &[u8]) -> VerdictRow {
         let signers: Vec<Signer> = a
             .signatures
             .iter()
@@ -91,13 +111,13 @@ impl VerdictRow {
                 })
             })
             .collect();
-        let evidence = serde_json::to_string(a).unwrap_or_default();
         VerdictRow {
             message: sha256.to_string(),
-            digest: hex::encode(&sha2::Sha256::digest(evidence.as_bytes())[..16]),
+            digest,
             verdict: a.verdict.name(),
             reasons: serde_json::to_string(&a.reasons).unwrap_or_default(),
-            evidence,
+            // serde_json writes UTF-8.
+            evidence: String::from_utf8_lossy(evidence).into_owned(),
             signers: serde_json::to_string(&signers).unwrap_or_default(),
         }
     }
@@ -209,16 +229,17 @@ impl Case {
             |(sha, blob, had)| {
                 blobs::read_with(&blob_dir, *blob, |bytes| {
                     let a = assess(bytes, &archive, opts);
-                    // A damaged pack can only make a message fail: bytes
-                    // that verify with the domain's key are the bytes it
-                    // signed. So the stored hash is checked whenever the
-                    // verdict is anything else.
-                    if a.verdict != Verdict::Authentic {
+                    // Judged again the same: nothing to write.
+                    let row = VerdictRow::if_changed(sha, &a, had.as_deref());
+                    // Every verdict written rests on bytes whose hash was
+                    // checked: a damaged pack could make a genuine message
+                    // fail, a catalog pointing at the wrong bytes could
+                    // lend it another message's proof. A verdict judged
+                    // again the same was checked when it was written.
+                    if row.is_some() {
                         check_hash(sha, bytes)?;
                     }
-                    // Judged again the same: nothing to write.
-                    let row = VerdictRow::new(sha, &a);
-                    Ok((had.as_ref() != Some(&row.digest)).then_some(row))
+                    Ok(row)
                 })?
             },
             |judged| {

@@ -52,22 +52,21 @@ pub enum KeyError {
 /// error (RFC 6376 3.2); values keep inner spaces. Key records are read
 /// leniently (an empty tag between two `;` is skipped: published records
 /// have them, and the archive must still serve them).
-pub fn tag_list(text: &str) -> Result<Vec<(String, String)>, KeyError> {
+pub fn tag_list(text: &str) -> Result<Vec<(&str, &str)>, KeyError> {
     parse_tags(text, false)
 }
 
 /// The same, to the letter of RFC 6376 3.2, as signatures and seals are
 /// read: every tag name starts with a letter, and only the last `;` may be
 /// followed by nothing.
-pub fn tag_list_strict(text: &str) -> Result<Vec<(String, String)>, KeyError> {
+pub fn tag_list_strict(text: &str) -> Result<Vec<(&str, &str)>, KeyError> {
     parse_tags(text, true)
 }
 
-fn parse_tags(text: &str, strict: bool) -> Result<Vec<(String, String)>, KeyError> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    let parts: Vec<&str> = text.split(';').collect();
-    let last = parts.len() - 1;
-    for (i, part) in parts.iter().enumerate() {
+fn parse_tags(text: &str, strict: bool) -> Result<Vec<(&str, &str)>, KeyError> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    let last = text.split(';').count() - 1;
+    for (i, part) in text.split(';').enumerate() {
         let part = part.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n');
         if part.is_empty() {
             if strict && i != last {
@@ -78,7 +77,7 @@ fn parse_tags(text: &str, strict: bool) -> Result<Vec<(String, String)>, KeyErro
         let (name, value) = part
             .split_once('=')
             .ok_or_else(|| KeyError::Syntax(format!("{part:?} has no '='")))?;
-        let name = name.trim().to_string();
+        let name = name.trim();
         let starts_ok = !strict || name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
         if name.is_empty()
             || !starts_ok
@@ -89,7 +88,7 @@ fn parse_tags(text: &str, strict: bool) -> Result<Vec<(String, String)>, KeyErro
         if out.iter().any(|(n, _)| *n == name) {
             return Err(KeyError::Syntax(format!("tag {name} appears twice")));
         }
-        out.push((name, value.trim().to_string()));
+        out.push((name, value.trim()));
     }
     Ok(out)
 }
@@ -103,14 +102,14 @@ fn colon_list(v: &str) -> Vec<String> {
 
 pub fn parse_key_record(record: &str) -> Result<DkimKey, KeyError> {
     let tags = tag_list(record)?;
-    let get = |n: &str| tags.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    let get = |n: &str| tags.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
     if let Some((first, v)) = tags.first()
-        && first == "v"
-        && v != "DKIM1"
+        && *first == "v"
+        && *v != "DKIM1"
     {
-        return Err(KeyError::Version(v.clone()));
+        return Err(KeyError::Version(v.to_string()));
     }
-    if tags.iter().skip(1).any(|(k, _)| k == "v") {
+    if tags.iter().skip(1).any(|(k, _)| *k == "v") {
         return Err(KeyError::Syntax("v= must come first".into()));
     }
     let key_type = match get("k").map(str::to_ascii_lowercase).as_deref() {

@@ -58,3 +58,71 @@ fn key_import_settles_what_its_keys_sign_and_nothing_else_changes() {
     assert_eq!(number_before(&again, "verdicts changed"), 0, "{again}");
     assert_eq!(number_before(&again, " authentic"), proven, "{again}");
 }
+
+#[test]
+fn a_damaged_pack_stops_verification_before_a_verdict_rests_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    tamis_gen::generate(&tamis_gen::Options {
+        out: dir.path().to_path_buf(),
+        messages: 30,
+        seed: 12,
+        flat: true,
+    })
+    .unwrap();
+    let case_dir = dir.path().join("d.case");
+    let keys = dir.path().join("keys/dkim-keys.jsonl");
+    ingest(&dir.path().join("flat"), &case_dir, Some(&keys));
+    // A byte in every two kilobytes of the packs flipped, as a failing
+    // disk or a careless copy would: messages proven before now fail.
+    for pack in std::fs::read_dir(case_dir.join("blobs")).unwrap() {
+        let path = pack.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        for i in (1024..bytes.len()).step_by(2048) {
+            bytes[i] ^= 0x20;
+        }
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let out = common::run(&["verify", "--all", "--case", case_dir.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("stored message"), "{err}");
+}
+
+#[test]
+fn a_verdict_never_rests_on_bytes_other_than_the_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    tamis_gen::generate(&tamis_gen::Options {
+        out: dir.path().to_path_buf(),
+        messages: 20,
+        seed: 13,
+        flat: true,
+    })
+    .unwrap();
+    let case_dir = dir.path().join("s.case");
+    ingest(&dir.path().join("flat"), &case_dir, None);
+    // The catalog made to point two messages at each other's bytes, as a
+    // damaged or hand-edited catalog could.
+    let catalog = rusqlite::Connection::open(case_dir.join("catalog.sqlite")).unwrap();
+    catalog
+        .execute_batch(
+            "CREATE TEMP TABLE two AS SELECT sha256, pack, pack_offset, stored_len FROM messages ORDER BY sha256 LIMIT 2;
+             UPDATE messages SET (pack, pack_offset, stored_len) =
+                 (SELECT pack, pack_offset, stored_len FROM two WHERE two.sha256 <> messages.sha256)
+             WHERE sha256 IN (SELECT sha256 FROM two);",
+        )
+        .unwrap();
+    drop(catalog);
+    // Importing the keys judges every signed message again: the two must
+    // not be judged on the other's bytes (one might be proven by them).
+    let keys = dir.path().join("keys/dkim-keys.jsonl");
+    let out = common::run(&[
+        "keys",
+        "import",
+        keys.to_str().unwrap(),
+        "--case",
+        case_dir.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("does not match its hash"), "{err}");
+}

@@ -98,6 +98,11 @@ pub fn verify_arc_parsed(msg: &Message<'_>, keys: &dyn KeyLookup) -> ArcReport {
         } else {
             match tag_list(&text) {
                 Ok(tags) => {
+                    // Kept beyond this field's text, with the set.
+                    let tags: Vec<(String, String)> = tags
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                        .collect();
                     let i = instance(&tags);
                     if let Some(i) = i {
                         let set = sets.entry(i).or_insert_with(|| Set {
@@ -242,7 +247,7 @@ fn check_signature(
         Lookup::NotFound => return Err(format!("no key for s={s} d={d}")),
         Lookup::TempFail(e) => return Err(format!("key lookup failed: {e}")),
     };
-    for r in records {
+    for r in records.iter() {
         let Ok(key) = parse_key_record(&r.record) else {
             continue;
         };

@@ -33,23 +33,23 @@ pub use verdict::{AssessOptions, Assessment, Verdict, assess};
 
 /// Where keys come from: the case's key archive, a test's key file, DNS.
 pub trait KeyLookup {
-    fn lookup(&self, domain: &str, selector: &str) -> Lookup;
+    fn lookup(&self, domain: &str, selector: &str) -> Lookup<'_>;
 }
 
 impl KeyLookup for tamis_keys::Archive {
-    fn lookup(&self, domain: &str, selector: &str) -> Lookup {
+    fn lookup(&self, domain: &str, selector: &str) -> Lookup<'_> {
         match self.find(domain, selector) {
             [] => Lookup::NotFound,
-            found => Lookup::Found(found.to_vec()),
+            found => Lookup::Found(found.into()),
         }
     }
 }
 
 #[derive(Clone, Debug)]
-pub enum Lookup {
+pub enum Lookup<'a> {
     /// Every record known for the name (one selector may have held several
-    /// keys over time).
-    Found(Vec<KeyRecord>),
+    /// keys over time), lent by an archive that holds them.
+    Found(std::borrow::Cow<'a, [KeyRecord]>),
     /// No record: NXDOMAIN, or no archive holds one.
     NotFound,
     /// The lookup failed for now (DNS timeout, SERVFAIL).

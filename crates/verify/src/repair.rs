@@ -142,19 +142,23 @@ fn mbox_requote_variants(raw: &[u8]) -> Vec<(usize, Vec<u8>)> {
 
 /// Whether some LF is not preceded by CR. Every message verified asks, and
 /// a line-by-line search stops hundreds of times in a base64 attachment:
-/// this compares each byte with the one before it, 64 at a time, in a
-/// form the compiler turns into vector instructions.
+/// this compares each byte with the one before it in fixed blocks of 64,
+/// which the compiler turns into vector instructions (no bounds checks).
 pub fn has_bare_lf(raw: &[u8]) -> bool {
+    const W: usize = 64;
     if raw.first() == Some(&b'\n') {
         return true;
     }
-    let prev = &raw[..raw.len().saturating_sub(1)];
     let cur = raw.get(1..).unwrap_or_default();
-    prev.chunks(64).zip(cur.chunks(64)).any(|(p, c)| {
-        p.iter()
-            .zip(c)
-            .fold(false, |bare, (&p, &c)| bare | ((c == b'\n') & (p != b'\r')))
-    })
+    let prev = &raw[..cur.len()];
+    let (prev_blocks, prev_rest) = prev.as_chunks::<W>();
+    let (cur_blocks, cur_rest) = cur.as_chunks::<W>();
+    let bare = |p: &[u8], c: &[u8]| {
+        p.iter().zip(c).fold(0u8, |bare, (&p, &c)| {
+            bare | u8::from((c == b'\n') & (p != b'\r'))
+        }) != 0
+    };
+    prev_blocks.iter().zip(cur_blocks).any(|(p, c)| bare(p, c)) || bare(prev_rest, cur_rest)
 }
 
 pub fn crlf(raw: &[u8]) -> Vec<u8> {

@@ -108,19 +108,22 @@ fn number(v: &str, tag: &str) -> Result<u64, SignatureError> {
 pub fn parse(value: &[u8]) -> Result<Signature, SignatureError> {
     let text = String::from_utf8_lossy(value);
     let tags = tag_list(&text).map_err(|e| SignatureError::Syntax(e.to_string()))?;
-    let get = |n: &str| tags.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    let get = |n: &str| tags.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
     let need = |n: &'static str| get(n).ok_or(SignatureError::Missing(n));
     match get("v") {
         Some("1") => {}
         Some(v) => return Err(SignatureError::Version(v.to_string())),
         None => return Err(SignatureError::Missing("v")),
     }
-    let algorithm = match need("a")?.to_ascii_lowercase().as_str() {
-        "rsa-sha256" => Algorithm::RsaSha256,
-        "rsa-sha1" => Algorithm::RsaSha1,
-        "ed25519-sha256" => Algorithm::Ed25519Sha256,
-        other => return Err(SignatureError::Algorithm(other.to_string())),
-    };
+    let a = need("a")?;
+    let algorithm = [
+        Algorithm::RsaSha256,
+        Algorithm::RsaSha1,
+        Algorithm::Ed25519Sha256,
+    ]
+    .into_iter()
+    .find(|alg| alg.name().eq_ignore_ascii_case(a))
+    .ok_or_else(|| SignatureError::Algorithm(a.to_ascii_lowercase()))?;
     let (header_canon, body_canon) = {
         let c = get("c").unwrap_or("simple/simple").to_ascii_lowercase();
         let (h, b) = c.split_once('/').unwrap_or((&c, "simple"));
@@ -163,7 +166,10 @@ pub fn parse(value: &[u8]) -> Result<Signature, SignatureError> {
     let identity = get("i").map(qp_decode);
     if let Some(i) = &identity {
         let idom = i.rsplit('@').next().unwrap_or("").to_ascii_lowercase();
-        if !(idom == domain || idom.ends_with(&format!(".{domain}"))) {
+        let within = idom
+            .strip_suffix(domain.as_str())
+            .is_some_and(|sub| sub.is_empty() || sub.ends_with('.'));
+        if !within {
             return Err(SignatureError::Identity(i.clone(), domain));
         }
     }
@@ -239,12 +245,8 @@ pub fn without_b_value(raw: &[u8]) -> Vec<u8> {
             .map_or(value.len(), |i| start + i);
         let tag = &value[start..end];
         let name_end = tag.iter().position(|b| *b == b'=').unwrap_or(tag.len());
-        let name: Vec<u8> = tag[..name_end]
-            .iter()
-            .copied()
-            .filter(|b| !b.is_ascii_whitespace())
-            .collect();
-        if name == b"b" {
+        let mut name = tag[..name_end].iter().filter(|b| !b.is_ascii_whitespace());
+        if name.next() == Some(&b'b') && name.next().is_none() {
             out.extend_from_slice(&tag[..=name_end.min(tag.len().saturating_sub(1))]);
             // Keep the field's final line end, if the value ran to it.
             if end == value.len() {

@@ -44,12 +44,14 @@ impl KeyFile {
 }
 
 impl KeyLookup for KeyFile {
-    fn lookup(&self, domain: &str, selector: &str) -> Lookup {
+    fn lookup(&self, domain: &str, selector: &str) -> Lookup<'_> {
         match self
             .0
             .get(&(domain.to_ascii_lowercase(), selector.to_ascii_lowercase()))
         {
-            Some(Ok(record)) => Lookup::Found(vec![KeyRecord::new(domain, selector, record)]),
+            Some(Ok(record)) => {
+                Lookup::Found(vec![KeyRecord::new(domain, selector, record)].into())
+            }
             Some(Err(e)) if e == "nxdomain" => Lookup::NotFound,
             Some(Err(e)) => Lookup::TempFail(e.clone()),
             None => Lookup::NotFound,
