@@ -109,6 +109,10 @@ impl Case {
         &self.dir
     }
 
+    fn catalog_path(&self) -> PathBuf {
+        self.dir.join(CATALOG)
+    }
+
     fn blob_dir(&self) -> PathBuf {
         self.dir.join("blobs")
     }

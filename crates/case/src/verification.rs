@@ -4,16 +4,16 @@
 //! what a copy's container did to it (mbox un-quoting, Outlook conversion)
 //! is applied per occurrence when the case is read ([`occurrence_verdict`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::params;
 use serde::Serialize;
-use sha2::Digest;
+use sha2::Digest as _;
 use tamis_keys::KeyRecord;
 use tamis_verify::{AssessOptions, Assessment, KeyStatus, Verdict, assess};
 
 use crate::blobs::{self, BlobRef};
-use crate::{Case, Result, check_hash};
+use crate::{Case, CaseError, Result, check_hash};
 
 #[derive(Debug, Default, Serialize)]
 pub struct VerifyReport {
@@ -75,17 +75,19 @@ thread_local! {
 }
 
 impl VerdictRow {
-    /// The row for `a`, or `None` when `had` (the digest of what the case
-    /// holds) shows it is unchanged: the evidence is hashed in a buffer
-    /// the thread reuses, and the row built only when it is to be written.
-    fn if_changed(sha256: &str, a: &Assessment, had: Option<&str>) -> Option<VerdictRow> {
+    /// The row for `a`, or `None` when `held` (the digest of what the case
+    /// holds) shows it is unchanged: the evidence is hashed in a buffer the
+    /// thread reuses, and the row built only when it is to be written.
+    fn if_changed(sha256: &Sha, a: &Assessment, held: Option<&Digest>) -> Option<VerdictRow> {
         EVIDENCE.with_borrow_mut(|evidence| {
             evidence.clear();
             if serde_json::to_writer(&mut *evidence, a).is_err() {
                 evidence.clear();
             }
-            let digest = hex::encode(&sha2::Sha256::digest(&evidence[..])[..16]);
-            (had != Some(digest.as_str())).then(|| VerdictRow::new(sha256, a, digest, evidence))
+            let hash = sha2::Sha256::digest(&evidence[..]);
+            let digest: &Digest = hash[..16].try_into().ok()?;
+            (held != Some(digest))
+                .then(|| VerdictRow::new(&hex::encode(sha256), a, hex::encode(digest), evidence))
         })
     }
 
@@ -199,27 +201,28 @@ impl Case {
         let opts = AssessOptions {
             dump_seen: self.dump_seen()?,
         };
-        // Each message with the digest of the verdict it has, if any. Two
-        // scans and a map: a join would look every message up in the
-        // verdicts, five times slower than the work it saves here.
-        let todo: Vec<(String, BlobRef, Option<String>)> = {
-            let mut digests: HashMap<String, Option<String>> = {
-                let mut st = self
-                    .conn
-                    .prepare("SELECT message, digest FROM verdicts INDEXED BY verdicts_facts")?;
-                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<Result<_, _>>()?
-            };
-            self.blobs_where(
-                "SELECT sha256, pack, pack_offset, stored_len FROM messages ORDER BY pack, pack_offset",
-            )?
+        // Each message with the digest of the verdict it has, if any: two
+        // scans and a map (a join would look every message up in the
+        // verdicts, five times slower than the work it saves here), the
+        // scans side by side, the verdicts' on a connection of its own.
+        // Hashes are kept as bytes: tens of thousands of small strings
+        // made this serial start a tenth of the whole.
+        let (held, located) = std::thread::scope(|s| {
+            let catalog = self.catalog_path();
+            let verdicts = s.spawn(move || held_verdicts(&catalog));
+            (verdicts.join(), self.located_messages())
+        });
+        let Held {
+            mut digests,
+            counts: held_counts,
+        } = held.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        let todo: Vec<(Sha, BlobRef, Option<Digest>)> = located?
             .into_iter()
             .filter_map(|(sha, blob)| match digests.remove(&sha) {
                 None => Some((sha, blob, None)),
                 Some(digest) => all.then_some((sha, blob, digest)),
             })
-            .collect()
-        };
+            .collect();
         let blob_dir = self.blob_dir();
         let total = todo.len() as u64;
         let mut report = VerifyReport::default();
@@ -230,14 +233,14 @@ impl Case {
                 blobs::read_with(&blob_dir, *blob, |bytes| {
                     let a = assess(bytes, &archive, opts);
                     // Judged again the same: nothing to write.
-                    let row = VerdictRow::if_changed(sha, &a, had.as_deref());
+                    let row = VerdictRow::if_changed(sha, &a, had.as_ref());
                     // Every verdict written rests on bytes whose hash was
                     // checked: a damaged pack could make a genuine message
                     // fail, a catalog pointing at the wrong bytes could
                     // lend it another message's proof. A verdict judged
                     // again the same was checked when it was written.
-                    if row.is_some() {
-                        check_hash(sha, bytes)?;
+                    if let Some(row) = &row {
+                        check_hash(&row.message, bytes)?;
                     }
                     Ok(row)
                 })?
@@ -248,7 +251,9 @@ impl Case {
                 // Messages are judged in pack order (sequential reads) but
                 // keyed by hash: sorted, the inserts walk the b-tree once.
                 verdicts.sort_unstable_by(|a, b| a.message.cmp(&b.message));
-                report.changed += self.write_verdicts(&verdicts)?;
+                if !verdicts.is_empty() {
+                    report.changed += self.write_verdicts(&verdicts)?;
+                }
                 progress(report.verified, total);
                 Ok(())
             },
@@ -256,9 +261,11 @@ impl Case {
         // Findings stand beside the new signature verdicts as before.
         // (With no verdict changed, they already do: examine applied them
         // to these very rows.)
-        if report.changed > 0 {
-            self.apply_findings()?;
+        if report.changed == 0 {
+            report.counts = held_counts.into_iter().collect();
+            return Ok(report);
         }
+        self.apply_findings()?;
         let mut st = self
             .conn
             .prepare("SELECT verdict, COUNT(*) FROM verdicts GROUP BY verdict ORDER BY verdict")?;
@@ -311,6 +318,77 @@ impl Case {
         let mut out: Vec<(String, String, u64)> =
             counts.into_iter().map(|((d, s), n)| (d, s, n)).collect();
         out.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+        Ok(out)
+    }
+}
+
+/// A message's SHA-256 (the catalog writes it in hex).
+type Sha = [u8; 32];
+/// The first 128 bits of the SHA-256 of a verdict's evidence.
+type Digest = [u8; 16];
+
+/// The bytes a hex column holds, if it holds `N` of them.
+fn hex_column<const N: usize>(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+) -> rusqlite::Result<Option<[u8; N]>> {
+    let mut out = [0; N];
+    Ok(match r.get_ref(i)?.as_str_or_null()? {
+        Some(text) if hex::decode_to_slice(text, &mut out).is_ok() => Some(out),
+        _ => None,
+    })
+}
+
+/// The verdicts a case holds: the digest of each, by message, and how
+/// many of each name.
+struct Held {
+    digests: HashMap<Sha, Option<Digest>>,
+    counts: BTreeMap<String, u64>,
+}
+
+/// Read on a connection of its own (what is committed), so that it can
+/// run beside a scan on the case's.
+fn held_verdicts(catalog: &std::path::Path) -> Result<Held> {
+    let conn = rusqlite::Connection::open_with_flags(
+        catalog,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let mut st =
+        conn.prepare("SELECT message, digest, verdict FROM verdicts INDEXED BY verdicts_facts")?;
+    let mut rows = st.query([])?;
+    let mut held = Held {
+        digests: HashMap::new(),
+        counts: BTreeMap::new(),
+    };
+    while let Some(r) = rows.next()? {
+        let verdict = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+        match held.counts.get_mut(verdict) {
+            Some(n) => *n += 1,
+            None => drop(held.counts.insert(verdict.to_string(), 1)),
+        }
+        // A verdict of a message not named by its hash holds nothing to
+        // compare with.
+        if let Some(sha) = hex_column(r, 0)? {
+            held.digests.insert(sha, hex_column(r, 1)?);
+        }
+    }
+    Ok(held)
+}
+
+impl Case {
+    /// Every message's hash and where it is stored, in pack order.
+    fn located_messages(&self) -> Result<Vec<(Sha, BlobRef)>> {
+        let mut st = self.conn.prepare(
+            "SELECT sha256, pack, pack_offset, stored_len FROM messages ORDER BY pack, pack_offset",
+        )?;
+        let mut rows = st.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let sha = hex_column(r, 0)?.ok_or_else(|| {
+                CaseError::Corrupt("a message in the catalog is not named by its hash".into())
+            })?;
+            out.push((sha, crate::blob_at(r, 1)?));
+        }
         Ok(out)
     }
 }
