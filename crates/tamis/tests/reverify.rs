@@ -18,6 +18,19 @@ fn number_before(out: &str, what: &str) -> u64 {
         .unwrap_or_else(|| panic!("no number before {what:?} in {out:?}"))
 }
 
+/// A generated dump of `messages` in `flat/`, with its keys in `keys/`.
+fn flat_dump(messages: usize, seed: u64) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    tamis_gen::generate(&tamis_gen::Options {
+        out: dir.path().to_path_buf(),
+        messages,
+        seed,
+        flat: true,
+    })
+    .unwrap();
+    dir
+}
+
 fn authentic_found(case: &str) -> u64 {
     let out = ok(&["search", "verdict:authentic", "--case", case, "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -26,14 +39,7 @@ fn authentic_found(case: &str) -> u64 {
 
 #[test]
 fn key_import_settles_what_its_keys_sign_and_nothing_else_changes() {
-    let dir = tempfile::tempdir().unwrap();
-    tamis_gen::generate(&tamis_gen::Options {
-        out: dir.path().to_path_buf(),
-        messages: 60,
-        seed: 11,
-        flat: true,
-    })
-    .unwrap();
+    let dir = flat_dump(60, 11);
     let case_dir = dir.path().join("r.case");
     ingest(&dir.path().join("flat"), &case_dir, None);
     let case = case_dir.to_str().unwrap();
@@ -61,14 +67,7 @@ fn key_import_settles_what_its_keys_sign_and_nothing_else_changes() {
 
 #[test]
 fn a_damaged_pack_stops_verification_before_a_verdict_rests_on_it() {
-    let dir = tempfile::tempdir().unwrap();
-    tamis_gen::generate(&tamis_gen::Options {
-        out: dir.path().to_path_buf(),
-        messages: 30,
-        seed: 12,
-        flat: true,
-    })
-    .unwrap();
+    let dir = flat_dump(30, 12);
     let case_dir = dir.path().join("d.case");
     let keys = dir.path().join("keys/dkim-keys.jsonl");
     ingest(&dir.path().join("flat"), &case_dir, Some(&keys));
@@ -90,14 +89,7 @@ fn a_damaged_pack_stops_verification_before_a_verdict_rests_on_it() {
 
 #[test]
 fn a_verdict_never_rests_on_bytes_other_than_the_messages() {
-    let dir = tempfile::tempdir().unwrap();
-    tamis_gen::generate(&tamis_gen::Options {
-        out: dir.path().to_path_buf(),
-        messages: 20,
-        seed: 13,
-        flat: true,
-    })
-    .unwrap();
+    let dir = flat_dump(20, 13);
     let case_dir = dir.path().join("s.case");
     ingest(&dir.path().join("flat"), &case_dir, None);
     // The catalog made to point two messages at each other's bytes, as a
