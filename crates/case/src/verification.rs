@@ -84,10 +84,16 @@ impl VerdictRow {
             if serde_json::to_writer(&mut *evidence, a).is_err() {
                 evidence.clear();
             }
-            let hash = sha2::Sha256::digest(&evidence[..]);
-            let digest: &Digest = hash[..16].try_into().ok()?;
-            (held != Some(digest))
-                .then(|| VerdictRow::new(&hex::encode(sha256), a, hex::encode(digest), evidence))
+            let mut digest: Digest = [0; 16];
+            digest.copy_from_slice(&sha2::Sha256::digest(&evidence[..])[..16]);
+            let row = (held != Some(&digest))
+                .then(|| VerdictRow::new(&hex::encode(sha256), a, hex::encode(digest), evidence));
+            // Like the read buffers: a hostile message's evidence may be
+            // huge, and need not stay allocated.
+            if evidence.capacity() > 16 << 20 {
+                *evidence = Vec::new();
+            }
+            row
         })
     }
 
