@@ -8,6 +8,12 @@
 //! bytes are never rewritten. LZ4 rather than zstd because ingest must keep
 //! up with reading and hashing: it compresses mail about 2:1 at several
 //! GB/s.
+//!
+//! A frame is either LZ4 (the message's length as a little-endian u32, then
+//! an LZ4 block) or stored as it is (the [`STORED`] mark, then the bytes).
+//! Messages carrying attachments are mostly base64 of files that are
+//! already compressed, which LZ4 barely shrinks: stored as they are, they
+//! are read back with no decompression pass over them.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -143,10 +149,25 @@ impl Packs {
     }
 }
 
-/// Compress a message into the frame a pack stores (done by the worker
-/// threads, so the single writer only appends).
+/// The first four bytes of a stored frame. In an LZ4 frame they are the
+/// message's length, and no message is 4 GiB long (the reader stops far
+/// below; longer bytes are stored, since the length would not fit).
+const STORED: [u8; 4] = [0xff; 4];
+
+/// Make a message the frame a pack stores (done by the worker threads, so
+/// the single writer only appends): LZ4, unless that saves less than an
+/// eighth, when reading it back would cost a pass for little.
 pub fn frame(bytes: &[u8]) -> Vec<u8> {
-    lz4_flex::compress_prepend_size(bytes)
+    if bytes.len() < u32::MAX as usize {
+        let compressed = lz4_flex::compress_prepend_size(bytes);
+        if compressed.len() < bytes.len() - bytes.len() / 8 {
+            return compressed;
+        }
+    }
+    let mut stored = Vec::with_capacity(STORED.len() + bytes.len());
+    stored.extend_from_slice(&STORED);
+    stored.extend_from_slice(bytes);
+    stored
 }
 
 thread_local! {
@@ -161,10 +182,11 @@ thread_local! {
 struct Reader {
     generation: u64,
     files: Vec<(PathBuf, File)>,
-    /// The compressed frame, reused: a fresh zeroed buffer per message cost
-    /// more in page faults than the decompression.
+    /// The frame as read, reused: a fresh zeroed buffer per message cost
+    /// more in page faults than the decompression. A stored frame is lent
+    /// from here.
     frame: Vec<u8>,
-    /// The decompressed message, reused likewise by [`read_with`].
+    /// An LZ4 frame's message, reused likewise.
     out: Vec<u8>,
 }
 
@@ -189,9 +211,11 @@ pub fn read_with<R>(dir: &Path, r: BlobRef, f: impl FnOnce(&[u8]) -> R) -> Resul
     use std::os::unix::fs::FileExt;
     let path = pack_path(dir, r.pack);
     let len = usize::try_from(r.len).map_err(|_| CaseError::Corrupt("blob length".into()))?;
-    // The buffers keep the length of the largest message read so far:
-    // growing one zero-fills it, and messages of every size alternate.
-    let (mut out, n) = OPEN.with(|cell| -> Result<(Vec<u8>, usize), CaseError> {
+    // The buffers are taken out of the thread's reader while `f` runs (it
+    // may read another message) and keep the length of the largest message
+    // read so far: growing one zero-fills it, and messages of every size
+    // alternate.
+    let (mut frame, mut out) = OPEN.with(|cell| -> Result<_, CaseError> {
         let mut cell = cell.borrow_mut();
         let generation = GENERATION.load(std::sync::atomic::Ordering::SeqCst);
         if cell.generation != generation {
@@ -205,39 +229,110 @@ pub fn read_with<R>(dir: &Path, r: BlobRef, f: impl FnOnce(&[u8]) -> R) -> Resul
                 cell.files.len() - 1
             }
         };
-        let Reader {
-            files, frame, out, ..
-        } = &mut *cell;
+        let mut frame = std::mem::take(&mut cell.frame);
         if frame.len() < len {
             frame.resize(len, 0);
         }
-        let frame_bytes = &mut frame[..len];
-        files[i].1.read_exact_at(frame_bytes, r.offset)?;
-        let corrupt =
-            |e: &dyn std::fmt::Display| CaseError::Corrupt(format!("stored message: {e}"));
-        let (size, compressed) =
-            lz4_flex::block::uncompressed_size(frame_bytes).map_err(|e| corrupt(&e))?;
-        // The size comes from the pack: a damaged one must not make us
-        // allocate gigabytes. No message is stored larger than its frame
-        // could hold (LZ4 expands at most 255:1).
-        if size > compressed.len().saturating_mul(255).saturating_add(16) {
-            return Err(corrupt(&"impossible length"));
-        }
-        let mut out = std::mem::take(out);
-        if out.len() < size {
-            out.resize(size, 0);
-        }
-        let n = lz4_flex::block::decompress_into(compressed, &mut out[..size])
-            .map_err(|e| corrupt(&e))?;
-        if frame.len() > 16 << 20 {
-            *frame = Vec::new();
-        }
-        Ok((out, n))
+        cell.files[i].1.read_exact_at(&mut frame[..len], r.offset)?;
+        Ok((frame, std::mem::take(&mut cell.out)))
     })?;
-    let result = f(&out[..n]);
+    let result = match frame[..len].strip_prefix(&STORED) {
+        Some(stored) => Ok(f(stored)),
+        None => decompress(&frame[..len], &mut out).map(|n| f(&out[..n])),
+    };
     // Back for the next read (unless a huge message made it worth freeing).
-    if out.len() <= 16 << 20 {
-        OPEN.with(|cell| cell.borrow_mut().out = std::mem::take(&mut out));
+    OPEN.with(|cell| {
+        let Reader {
+            frame: kept_frame,
+            out: kept_out,
+            ..
+        } = &mut *cell.borrow_mut();
+        for (buffer, taken) in [(kept_frame, &mut frame), (kept_out, &mut out)] {
+            if taken.len() <= 16 << 20 {
+                *buffer = std::mem::take(taken);
+            }
+        }
+    });
+    result
+}
+
+/// Decompress an LZ4 frame into `out` (grown as needed); returns the
+/// message's length.
+fn decompress(frame: &[u8], out: &mut Vec<u8>) -> Result<usize, CaseError> {
+    let corrupt = |e: &dyn std::fmt::Display| CaseError::Corrupt(format!("stored message: {e}"));
+    let (size, compressed) = lz4_flex::block::uncompressed_size(frame).map_err(|e| corrupt(&e))?;
+    // The size comes from the pack: a damaged one must not make us
+    // allocate gigabytes. No message is stored larger than its frame
+    // could hold (LZ4 expands at most 255:1).
+    if size > compressed.len().saturating_mul(255).saturating_add(16) {
+        return Err(corrupt(&"impossible length"));
     }
-    Ok(result)
+    if out.len() < size {
+        out.resize(size, 0);
+    }
+    lz4_flex::block::decompress_into(compressed, &mut out[..size]).map_err(|e| corrupt(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each kind of frame, written into a pack one after the other, reads
+    /// back as the bytes it was made from.
+    #[test]
+    fn frames_of_both_kinds_read_back() {
+        let text = b"Subject: minutes\r\n\r\n".repeat(200);
+        // Like base64 of a compressed attachment: nothing for LZ4 to find.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let noise: Vec<u8> = (0..50_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+                    [(state % 64) as usize]
+            })
+            .collect();
+        let messages: [&[u8]; 4] = [&text, &noise, b"", b"x"];
+        let dir = tempfile::tempdir().unwrap();
+        let mut pack = Vec::new();
+        let mut refs = Vec::new();
+        for m in messages {
+            let f = frame(m);
+            refs.push(BlobRef {
+                pack: 1,
+                offset: pack.len() as u64,
+                len: f.len() as u64,
+            });
+            pack.extend_from_slice(&f);
+        }
+        std::fs::write(pack_path(dir.path(), 1), &pack).unwrap();
+        forget_open_packs();
+        let stored: Vec<bool> = messages
+            .iter()
+            .map(|m| frame(m).starts_with(&STORED))
+            .collect();
+        assert_eq!(
+            stored,
+            [false, true, true, true],
+            "text is compressed, noise is not"
+        );
+        for (m, r) in messages.iter().zip(&refs) {
+            assert_eq!(read(dir.path(), *r).unwrap(), *m);
+        }
+    }
+
+    #[test]
+    fn a_damaged_frame_is_an_error_not_an_allocation() {
+        let dir = tempfile::tempdir().unwrap();
+        // An LZ4 frame claiming a message of 4 GiB - 2 bytes.
+        std::fs::write(pack_path(dir.path(), 1), [0xfe, 0xff, 0xff, 0xff, 0x10]).unwrap();
+        forget_open_packs();
+        let r = BlobRef {
+            pack: 1,
+            offset: 0,
+            len: 5,
+        };
+        assert!(matches!(read(dir.path(), r), Err(CaseError::Corrupt(_))));
+    }
 }

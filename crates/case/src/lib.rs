@@ -88,6 +88,9 @@ impl Case {
 
     fn open_catalog(dir: &Path, flags: OpenFlags) -> Result<Case> {
         blobs::forget_open_packs();
+        // A connection is used by one thread at a time (rusqlite's is not
+        // Sync): SQLite's own per-call locking would only cost.
+        let flags = flags | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(dir.join(CATALOG), flags)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;

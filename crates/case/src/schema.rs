@@ -251,6 +251,12 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX messages_packed ON messages(pack, pack_offset, stored_len, sha256);
     "#,
+    // 8: packs may hold stored (uncompressed) frames beside LZ4 ones (see
+    // blobs.rs). Nothing to change in the catalog: the version is the mark
+    // that makes an older tamis, which cannot read them, refuse the case.
+    r#"
+    SELECT 1;
+    "#,
 ];
 
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

@@ -211,34 +211,35 @@ impl Case {
         // scans and a map (a join would look every message up in the
         // verdicts, five times slower than the work it saves here), the
         // scans side by side, the verdicts' on a connection of its own.
-        // Hashes are kept as bytes: tens of thousands of small strings
-        // made this serial start a tenth of the whole.
+        // Hashes are kept as bytes (decoded with SIMD): tens of thousands
+        // of small strings made this serial start a tenth of the whole.
         let (held, located) = std::thread::scope(|s| {
             let catalog = self.catalog_path();
             let verdicts = s.spawn(move || held_verdicts(&catalog));
-            (verdicts.join(), self.located_messages())
+            // This scan first: a tuple's parts are evaluated in order, and
+            // the join would wait for the other before this one began.
+            let located = self.located_messages();
+            (verdicts.join(), located)
         });
         let Held {
-            mut digests,
+            digests,
             counts: held_counts,
         } = held.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        let todo: Vec<(Sha, BlobRef, Option<Digest>)> = located?
-            .into_iter()
-            .filter_map(|(sha, blob)| match digests.remove(&sha) {
-                None => Some((sha, blob, None)),
-                Some(digest) => all.then_some((sha, blob, digest)),
-            })
-            .collect();
+        let mut todo = located?;
+        if !all {
+            todo.retain(|(sha, _)| !digests.contains_key(sha));
+        }
         let blob_dir = self.blob_dir();
         let total = todo.len() as u64;
         let mut report = VerifyReport::default();
         crate::pipeline(
             &todo,
             1024,
-            |(sha, blob, had)| {
+            |(sha, blob)| {
                 blobs::read_with(&blob_dir, *blob, |bytes| {
                     let a = assess(bytes, &archive, opts);
                     // Judged again the same: nothing to write.
+                    let had = digests.get(sha).copied().flatten();
                     let row = VerdictRow::if_changed(sha, &a, had.as_ref());
                     // Every verdict written rests on bytes whose hash was
                     // checked: a damaged pack could make a genuine message
@@ -348,7 +349,8 @@ fn hex_column<const N: usize>(
 /// The verdicts a case holds: the digest of each, by message, and how
 /// many of each name.
 struct Held {
-    digests: HashMap<Sha, Option<Digest>>,
+    /// Keyed by hashes, so a fast hash (seeded per map) is enough.
+    digests: HashMap<Sha, Option<Digest>, foldhash::fast::RandomState>,
     counts: BTreeMap<String, u64>,
 }
 
@@ -363,7 +365,7 @@ fn held_verdicts(catalog: &std::path::Path) -> Result<Held> {
         conn.prepare("SELECT message, digest, verdict FROM verdicts INDEXED BY verdicts_facts")?;
     let mut rows = st.query([])?;
     let mut held = Held {
-        digests: HashMap::new(),
+        digests: HashMap::default(),
         counts: BTreeMap::new(),
     };
     while let Some(r) = rows.next()? {
