@@ -59,8 +59,7 @@ pub fn occurrence_verdict(
 /// writer thread only writes.
 struct VerdictRow {
     message: String,
-    /// SHA-256 of the evidence (which holds the verdict and its reasons;
-    /// the signers are drawn from it), first 128 bits.
+    /// The first 128 bits of the assessment's [`digest`].
     digest: String,
     verdict: &'static str,
     reasons: String,
@@ -68,36 +67,46 @@ struct VerdictRow {
     signers: String,
 }
 
-thread_local! {
-    /// The evidence of the message last judged on this thread: every
-    /// message's is serialised and hashed, and most are unchanged.
-    static EVIDENCE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+/// Feeds what `Hash` writes into SHA-256.
+struct Sha256Hasher(sha2::Sha256);
+
+impl std::hash::Hasher for Sha256Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+    fn finish(&self) -> u64 {
+        let mut first = [0; 8];
+        first.copy_from_slice(&self.0.clone().finalize()[..8]);
+        u64::from_le_bytes(first)
+    }
+}
+
+/// What a verdict's evidence says, in 128 bits: the SHA-256 of everything
+/// in the assessment (its evidence is drawn from it), as its `Hash` writes
+/// it. Strings end in a byte UTF-8 never uses, sequences start with their
+/// length and variants with their index: different assessments write
+/// different bytes. Most messages judged again are unchanged, and this
+/// tells so without writing their JSON; how `Hash` writes may change with
+/// the compiler, which only makes a verdict written again.
+fn digest(a: &Assessment) -> Digest {
+    use std::hash::Hash;
+    let mut hasher = Sha256Hasher(sha2::Sha256::new());
+    a.hash(&mut hasher);
+    let mut digest: Digest = [0; 16];
+    digest.copy_from_slice(&hasher.0.finalize()[..16]);
+    digest
 }
 
 impl VerdictRow {
     /// The row for `a`, or `None` when `held` (the digest of what the case
-    /// holds) shows it is unchanged: the evidence is hashed in a buffer the
-    /// thread reuses, and the row built only when it is to be written.
+    /// holds) shows it is unchanged.
     fn if_changed(sha256: &Sha, a: &Assessment, held: Option<&Digest>) -> Option<VerdictRow> {
-        EVIDENCE.with_borrow_mut(|evidence| {
-            evidence.clear();
-            if serde_json::to_writer(&mut *evidence, a).is_err() {
-                evidence.clear();
-            }
-            let mut digest: Digest = [0; 16];
-            digest.copy_from_slice(&sha2::Sha256::digest(&evidence[..])[..16]);
-            let row = (held != Some(&digest))
-                .then(|| VerdictRow::new(&hex::encode(sha256), a, hex::encode(digest), evidence));
-            // Like the read buffers: a hostile message's evidence may be
-            // huge, and need not stay allocated.
-            if evidence.capacity() > 16 << 20 {
-                *evidence = Vec::new();
-            }
-            row
-        })
+        let digest = digest(a);
+        (held != Some(&digest))
+            .then(|| VerdictRow::new(&hex::encode(sha256), a, hex::encode(digest)))
     }
 
-    fn new(sha256: &str, a: &Assessment, digest: String, evidence: &[u8]) -> VerdictRow {
+    fn new(sha256: &str, a: &Assessment, digest: String) -> VerdictRow {
         let signers: Vec<Signer> = a
             .signatures
             .iter()
@@ -124,8 +133,7 @@ impl VerdictRow {
             digest,
             verdict: a.verdict.name(),
             reasons: serde_json::to_string(&a.reasons).unwrap_or_default(),
-            // serde_json writes UTF-8.
-            evidence: String::from_utf8_lossy(evidence).into_owned(),
+            evidence: serde_json::to_string(a).unwrap_or_default(),
             signers: serde_json::to_string(&signers).unwrap_or_default(),
         }
     }

@@ -16,7 +16,7 @@ use crate::message::{Field, Message};
 use crate::signature::{Algorithm, without_b_value};
 use crate::{KeyLookup, Lookup, decode_b64};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChainValidation {
     None,
@@ -34,7 +34,7 @@ impl ChainValidation {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Hash, Serialize)]
 pub struct ArcReport {
     pub cv: ChainValidation,
     /// How many ARC sets the message carries.

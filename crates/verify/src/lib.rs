@@ -57,7 +57,7 @@ pub enum Lookup<'a> {
 }
 
 /// The RFC 8601 result words.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Pass,
@@ -80,7 +80,7 @@ impl Outcome {
 }
 
 /// What the key archive gave for a signature.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Hash, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum KeyStatus {
     Found {
@@ -106,7 +106,7 @@ pub enum KeyStatus {
 }
 
 /// Everything known about one DKIM-Signature.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Hash, Serialize)]
 pub struct SignatureReport {
     /// Position among the message's DKIM-Signature fields, from the top.
     pub index: usize,

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::message::Message;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum Repair {
     /// Line ends were converted from CRLF to LF (Maildir, mbox tools).

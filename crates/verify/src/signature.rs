@@ -7,7 +7,7 @@ use tamis_keys::tag_list_strict as tag_list;
 
 use crate::canon::Canon;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Algorithm {
     #[serde(rename = "rsa-sha256")]
     RsaSha256,
@@ -34,7 +34,7 @@ impl Algorithm {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Hash, Serialize)]
 pub struct Signature {
     pub algorithm: Algorithm,
     pub domain: String,

@@ -49,7 +49,7 @@ impl Verdict {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Hash, Serialize)]
 pub struct Assessment {
     pub verdict: Verdict,
     /// Plain words, most important first.
