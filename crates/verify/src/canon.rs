@@ -344,6 +344,24 @@ mod tests {
         out
     }
 
+    /// Clean lines (base64, say) of every length, so that line ends fall
+    /// at every place in and across the scan's eight-byte words, with a
+    /// space or tab at the end of the last.
+    #[test]
+    fn clean_lines_at_every_offset() {
+        for len in 1..70 {
+            for tail in [&b""[..], b"x \r\n", b"x\t\r\n", b"\r\n\r\n"] {
+                let mut b = [b"QUJD".repeat(len)[..len].to_vec(), b"\r\n".to_vec()]
+                    .concat()
+                    .repeat(5);
+                b.extend_from_slice(tail);
+                for c in [Canon::Simple, Canon::Relaxed] {
+                    assert_eq!(body_of(c, &b), reference(c, &b), "{c:?} {len} {tail:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn coalesced_runs_hash_what_the_rfc_says() {
         use rand::{Rng, SeedableRng};
