@@ -101,7 +101,12 @@ pub fn assess(raw: &[u8], keys: &dyn KeyLookup, opts: AssessOptions) -> Assessme
     };
 
     // 1. Proven as stored (bare-LF bytes are not mail as sent: see repairs).
-    let bare_lf = repair::has_bare_lf(raw);
+    // Only a message some key could prove needs the scan for them.
+    let keyed = a
+        .signatures
+        .iter()
+        .any(|r| matches!(r.key, Some(KeyStatus::Found { .. })));
+    let bare_lf = keyed && repair::has_bare_lf(raw);
     if !bare_lf && let Some(reason) = first_proof(&ctx, &msg, &a.signatures) {
         a.verdict = Verdict::Authentic;
         a.reasons.push(reason);
@@ -113,10 +118,7 @@ pub fn assess(raw: &[u8], keys: &dyn KeyLookup, opts: AssessOptions) -> Assessme
         .signatures
         .iter()
         .any(|r| matches!(r.key, Some(KeyStatus::Found { .. })) && r.result != Outcome::Pass);
-    let lf_only = bare_lf
-        && a.signatures
-            .iter()
-            .any(|r| matches!(r.key, Some(KeyStatus::Found { .. })));
+    let lf_only = bare_lf;
     if repairable || lf_only {
         for (repairs, bytes) in repair::candidates(raw) {
             let m = Message::parse(&bytes);
