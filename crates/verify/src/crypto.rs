@@ -14,10 +14,10 @@
 //! fact of what they signed is still evidence).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaPublicKeyComponents};
+use foldhash::HashMap;
 use num_bigint::BigUint;
 use serde::Serialize;
 use sha1::Sha1;
@@ -113,7 +113,7 @@ thread_local! {
     /// context, for RSA) costs about as much as the check itself.
     #[allow(clippy::type_complexity)]
     static PARSED: RefCell<HashMap<Vec<u8>, Vec<(Algorithm, Option<Rc<ParsedPublicKey>>)>>> =
-        RefCell::new(HashMap::new());
+        RefCell::new(HashMap::default());
 }
 
 /// The key `public` set up for `alg` (which fixes the aws-lc parameters),

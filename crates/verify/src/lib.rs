@@ -236,20 +236,35 @@ fn verify_one(
         (Some(at), Some(x)) => at > x,
         _ => false,
     };
-    report.signature = Some(sig.clone());
     if expired {
         report.error = Some("the signature had expired (x=) when the message was sent".into());
     }
+    judge_with_key(&mut report, &sig, &data, expired, keys, opts);
+    // Moved in last: the checks above borrow it.
+    report.signature = Some(sig);
+    report
+}
+
+/// The key facts of `report`: what the archive holds for the signature,
+/// and what checking the header signature with it says.
+fn judge_with_key(
+    report: &mut SignatureReport,
+    sig: &Signature,
+    data: &[u8],
+    expired: bool,
+    keys: &dyn KeyLookup,
+    opts: Options,
+) {
     let records = match keys.lookup(&sig.domain, &sig.selector) {
         Lookup::Found(r) if !r.is_empty() => r,
         Lookup::Found(_) | Lookup::NotFound => {
             report.key = Some(KeyStatus::NotFound);
-            return report;
+            return;
         }
         Lookup::TempFail(reason) => {
             report.key = Some(KeyStatus::TempFail { reason });
             report.result = Outcome::Temperror;
-            return report;
+            return;
         }
     };
     // Try the records published when the message was sent first; the first
@@ -262,7 +277,7 @@ fn verify_one(
     });
     let mut best: Option<(KeyStatus, Option<HeaderCheck>)> = None;
     for record in ordered {
-        let (status, check) = check_with(record, &sig, &data, opts);
+        let (status, check) = check_with(record, sig, data, opts);
         let valid = check == Some(HeaderCheck::Valid);
         if best.is_none() || valid {
             best = Some((status, check));
@@ -272,13 +287,13 @@ fn verify_one(
         }
     }
     let Some((status, check)) = best else {
-        return report;
+        return;
     };
     let usable = matches!(status, KeyStatus::Found { .. });
     report.key = Some(status);
     report.header = check;
     if !usable {
-        return report;
+        return;
     }
     report.result = if expired {
         Outcome::Permerror
@@ -287,15 +302,15 @@ fn verify_one(
     } else {
         Outcome::Fail
     };
-    report
 }
 
 thread_local! {
     /// Key records read, per thread: a case's thousands of signatures use
     /// a handful of keys.
     #[allow(clippy::type_complexity)]
-    static KEYS: std::cell::RefCell<std::collections::HashMap<String, Result<std::rc::Rc<DkimKey>, String>>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    // (foldhash: the records are hundreds of bytes, hashed per signature.)
+    static KEYS: std::cell::RefCell<foldhash::HashMap<String, Result<std::rc::Rc<DkimKey>, String>>> =
+        std::cell::RefCell::new(foldhash::HashMap::default());
 }
 
 /// The key a record holds (or why it holds none), read once per thread.
