@@ -88,7 +88,7 @@ pub fn verify_arc_parsed(msg: &Message<'_>, keys: &dyn KeyLookup) -> ArcReport {
             continue;
         };
         seen += 1;
-        let text = String::from_utf8_lossy(f.value());
+        let text = crate::message::lossy(f.value());
         let i = if kind == 0 {
             // `i=N; authserv-id; results`: only the first tag is a tag.
             text.split(';')

@@ -30,8 +30,18 @@ impl Field<'_> {
 
     /// The value unfolded and trimmed, as text (lossy).
     pub fn text(&self) -> String {
-        let v = String::from_utf8_lossy(self.value());
+        let v = lossy(self.value());
         v.replace("\r\n", "").replace('\n', "").trim().to_string()
+    }
+}
+
+/// Bytes as text, invalid UTF-8 replaced. Header values are nearly always
+/// ASCII: `str::from_utf8` checks that a word at a time, where
+/// `String::from_utf8_lossy` walks every byte.
+pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 

@@ -106,7 +106,7 @@ fn number(v: &str, tag: &str) -> Result<u64, SignatureError> {
 
 /// Parse the value of a DKIM-Signature field (unfolded or not).
 pub fn parse(value: &[u8]) -> Result<Signature, SignatureError> {
-    let text = String::from_utf8_lossy(value);
+    let text = crate::message::lossy(value);
     let tags = tag_list(&text).map_err(|e| SignatureError::Syntax(e.to_string()))?;
     let get = |n: &str| tags.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
     let need = |n: &'static str| get(n).ok_or(SignatureError::Missing(n));
