@@ -67,18 +67,24 @@ struct VerdictRow {
     signers: String,
 }
 
-/// Feeds what `Hash` writes into SHA-256.
-struct Sha256Hasher(sha2::Sha256);
+/// Collects what `Hash` writes, to be hashed with SHA-256 at once (it
+/// writes field by field: a few bytes at a time).
+struct Collect<'a>(&'a mut Vec<u8>);
 
-impl std::hash::Hasher for Sha256Hasher {
+impl std::hash::Hasher for Collect<'_> {
     fn write(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
+        self.0.extend_from_slice(bytes);
     }
     fn finish(&self) -> u64 {
         let mut first = [0; 8];
-        first.copy_from_slice(&self.0.clone().finalize()[..8]);
+        first.copy_from_slice(&sha2::Sha256::digest(&self.0[..])[..8]);
         u64::from_le_bytes(first)
     }
+}
+
+thread_local! {
+    /// What the last assessment judged on this thread wrote for its digest.
+    static WRITTEN: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// What a verdict's evidence says, in 128 bits: the SHA-256 of everything
@@ -90,11 +96,17 @@ impl std::hash::Hasher for Sha256Hasher {
 /// the compiler, which only makes a verdict written again.
 fn digest(a: &Assessment) -> Digest {
     use std::hash::Hash;
-    let mut hasher = Sha256Hasher(sha2::Sha256::new());
-    a.hash(&mut hasher);
-    let mut digest: Digest = [0; 16];
-    digest.copy_from_slice(&hasher.0.finalize()[..16]);
-    digest
+    WRITTEN.with_borrow_mut(|written| {
+        written.clear();
+        a.hash(&mut Collect(written));
+        let mut digest: Digest = [0; 16];
+        digest.copy_from_slice(&sha2::Sha256::digest(&written[..])[..16]);
+        // A hostile message's assessment may be huge: not kept allocated.
+        if written.capacity() > 16 << 20 {
+            *written = Vec::new();
+        }
+        digest
+    })
 }
 
 impl VerdictRow {
