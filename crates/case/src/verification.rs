@@ -351,7 +351,7 @@ impl Case {
 
 /// A message's SHA-256 (the catalog writes it in hex).
 type Sha = [u8; 32];
-/// The first 128 bits of the SHA-256 of a verdict's evidence.
+/// What [`digest`] says of an assessment: 128 bits.
 type Digest = [u8; 16];
 
 /// The bytes a hex column holds, if it holds `N` of them.

@@ -118,8 +118,8 @@ pub fn assess(raw: &[u8], keys: &dyn KeyLookup, opts: AssessOptions) -> Assessme
         .signatures
         .iter()
         .any(|r| matches!(r.key, Some(KeyStatus::Found { .. })) && r.result != Outcome::Pass);
-    let lf_only = bare_lf;
-    if repairable || lf_only {
+    // (A bare-LF message some key could prove is tried repaired too.)
+    if repairable || bare_lf {
         for (repairs, bytes) in repair::candidates(raw) {
             let m = Message::parse(&bytes);
             let reports = verify_dkim(&bytes, keys, vopts);
