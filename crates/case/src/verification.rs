@@ -87,9 +87,10 @@ thread_local! {
     static WRITTEN: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// What a verdict's evidence says, in 128 bits: the SHA-256 of everything
-/// in the assessment (its evidence is drawn from it), as its `Hash` writes
-/// it. Strings end in a byte UTF-8 never uses, sequences start with their
+/// What a verdict's evidence says, in 128 bits: the SHA-256 of the
+/// assessment (its evidence is drawn from it) as its `Hash` writes it,
+/// which leaves out the bytes kept only for checking (`Unreported`) and
+/// writes a key record as its own SHA-256 (`KeyText`). Strings end in a byte UTF-8 never uses, sequences start with their
 /// length and variants with their index: different assessments write
 /// different bytes. Most messages judged again are unchanged, and this
 /// tells so without writing their JSON; how `Hash` writes may change with
@@ -418,5 +419,55 @@ impl Case {
             out.push((sha, crate::blob_at(r, 1)?));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The digest that tells verification a written verdict still holds
+    /// follows what the evidence shows: the same judgement twice gives the
+    /// same digest, and the same key published in another form gives
+    /// another (the record's text is evidence, hashed as a fingerprint).
+    #[test]
+    fn a_verdicts_digest_follows_its_evidence() {
+        let dir = tempfile::tempdir().unwrap();
+        tamis_gen::write_keys(dir.path()).unwrap();
+        let keys = std::fs::read_to_string(dir.path().join("keys/dkim-keys.jsonl")).unwrap();
+        let records: Vec<KeyRecord> = tamis_keys::parse_jsonl(&keys)
+            .into_iter()
+            .flatten()
+            .collect();
+        let respaced: Vec<KeyRecord> = records
+            .iter()
+            .map(|r| KeyRecord {
+                record: r.record.replace("; ", ";  "),
+                ..r.clone()
+            })
+            .collect();
+        let raw = tamis_gen::sign_as_org(
+            b"From: Ana <ana@horizon.example>\r\nTo: bo@horizon.example\r\n\
+              Subject: budget\r\nDate: Tue, 16 Aug 2016 10:00:00 +0200\r\n\r\nSee you.\r\n",
+        )
+        .unwrap();
+        let judged = |records: &[KeyRecord]| {
+            let a = assess(
+                &raw,
+                &tamis_keys::Archive::new(records.to_vec()),
+                AssessOptions::default(),
+            );
+            (a.verdict, digest(&a), serde_json::to_string(&a).unwrap())
+        };
+        let (verdict, once, evidence) = judged(&records);
+        assert_eq!(verdict, Verdict::Authentic);
+        assert_eq!(judged(&records).1, once, "judged again the same");
+        let (verdict, other, other_evidence) = judged(&respaced);
+        assert_eq!(verdict, Verdict::Authentic);
+        assert_ne!(evidence, other_evidence);
+        assert_ne!(
+            other, once,
+            "the evidence changed: the verdict is written again"
+        );
     }
 }

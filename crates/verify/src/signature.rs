@@ -47,9 +47,27 @@ pub struct Signature {
     pub timestamp: Option<i64>,
     pub expiration: Option<i64>,
     #[serde(skip)]
-    pub signature: Vec<u8>,
+    pub signature: Unreported,
     #[serde(skip)]
-    pub body_hash: Vec<u8>,
+    pub body_hash: Unreported,
+}
+
+/// Bytes a check needs that the evidence does not show (the decoded `b=`
+/// and `bh=`): out of its JSON, and so out of the digest that tells whether
+/// a verdict written before still holds (`Hash`; the digest covers what is
+/// written, and these were a third of it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unreported(pub Vec<u8>);
+
+impl std::hash::Hash for Unreported {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
+impl std::ops::Deref for Unreported {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 /// Why a signature cannot be evaluated at all (RFC 6376 `permerror`).
@@ -190,8 +208,8 @@ pub fn parse(value: &[u8]) -> Result<Signature, SignatureError> {
         body_length: get("l").map(|v| number(v, "l")).transpose()?,
         timestamp,
         expiration,
-        signature: b64(need("b")?)?,
-        body_hash: b64(need("bh")?)?,
+        signature: Unreported(b64(need("b")?)?),
+        body_hash: Unreported(b64(need("bh")?)?),
     })
 }
 

@@ -474,7 +474,7 @@ fn lying_authentication_results(msg: &Message<'_>, sigs: &[SignatureReport]) -> 
                 };
                 let d_ok = d.as_ref().is_none_or(|d| d.eq_ignore_ascii_case(&s.domain));
                 let b_ok = b.as_ref().is_none_or(|b| {
-                    let enc = crate::B64.encode(&s.signature);
+                    let enc = crate::B64.encode(&s.signature[..]);
                     enc.starts_with(b.as_str())
                 });
                 d_ok && b_ok
