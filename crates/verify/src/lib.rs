@@ -123,10 +123,6 @@ impl KeyText {
             sha256: sha2::Sha256::digest(text).into(),
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
 }
 
 impl std::hash::Hash for KeyText {
