@@ -18,6 +18,8 @@ pub use record::{
     DkimKey, KeyError, KeyType, parse_key_record, rsa_components, tag_list, tag_list_strict,
 };
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 /// One archived key record: the TXT value published at
@@ -65,16 +67,19 @@ impl KeyRecord {
 /// An archive of key records in memory, by name, for lookups.
 #[derive(Debug, Default)]
 pub struct Archive {
-    by_name: std::collections::HashMap<(String, String), Vec<KeyRecord>>,
+    /// By domain, then selector, both lower-cased: looked up with the names
+    /// as a signature gives them, without building a key per signature.
+    by_name: HashMap<String, HashMap<String, Vec<KeyRecord>>>,
 }
 
 impl Archive {
     pub fn new(records: impl IntoIterator<Item = KeyRecord>) -> Self {
-        let mut by_name: std::collections::HashMap<(String, String), Vec<KeyRecord>> =
-            Default::default();
+        let mut by_name: HashMap<String, HashMap<String, Vec<KeyRecord>>> = HashMap::new();
         for r in records {
             by_name
-                .entry((r.domain.clone(), r.selector.clone()))
+                .entry(r.domain.clone())
+                .or_default()
+                .entry(r.selector.clone())
                 .or_default()
                 .push(r);
         }
@@ -85,8 +90,18 @@ impl Archive {
     /// (case-insensitive, as DNS is).
     pub fn find(&self, domain: &str, selector: &str) -> &[KeyRecord] {
         self.by_name
-            .get(&(domain.to_ascii_lowercase(), selector.to_ascii_lowercase()))
+            .get(lower(domain).as_ref())
+            .and_then(|selectors| selectors.get(lower(selector).as_ref()))
             .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// `name` lower-cased, borrowed when it already is (as signatures give it).
+fn lower(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        name.to_ascii_lowercase().into()
+    } else {
+        name.into()
     }
 }
 
@@ -167,6 +182,29 @@ mod tests {
         for (input, want) in table {
             assert_eq!(parse_time(input), want, "{input}");
         }
+    }
+
+    /// DNS names are case-insensitive: a signature's `d=` and `s=` find
+    /// their records however either side spells them.
+    #[test]
+    fn the_archive_finds_records_whatever_the_case() {
+        let archive = Archive::new([
+            KeyRecord::new("Example.ORG", "S1", "p=one"),
+            KeyRecord::new("example.org", "s1", "p=two"),
+            KeyRecord::new("example.org", "s2", "p=three"),
+        ]);
+        let records = |d, s| -> Vec<&str> {
+            archive
+                .find(d, s)
+                .iter()
+                .map(|r| r.record.as_str())
+                .collect()
+        };
+        assert_eq!(records("example.org", "s1"), ["p=one", "p=two"]);
+        assert_eq!(records("EXAMPLE.org", "S1"), ["p=one", "p=two"]);
+        assert_eq!(records("example.org", "S2"), ["p=three"]);
+        assert!(records("example.org", "s3").is_empty());
+        assert!(records("other.org", "s1").is_empty());
     }
 
     #[test]

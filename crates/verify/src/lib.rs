@@ -248,8 +248,7 @@ fn verify_one(
             report.body_hash_matches = Some(false);
         }
     }
-    for name in ["From", "Subject", "To", "Cc", "Date", "Reply-To", "Sender"] {
-        let present = msg.all(name).count();
+    for (name, &present) in message::DISPLAYED.iter().zip(&msg.displayed) {
         let signed = sig
             .headers
             .iter()

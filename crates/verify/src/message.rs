@@ -30,8 +30,14 @@ impl Field<'_> {
 
     /// The value unfolded and trimmed, as text (lossy).
     pub fn text(&self) -> String {
-        let v = lossy(self.value());
-        v.replace("\r\n", "").replace('\n', "").trim().to_string()
+        // Line ends removed (CRLF, then any bare LF), in one string.
+        let mut out = String::with_capacity(self.value().len());
+        for line in lossy(self.value()).split('\n') {
+            out.push_str(line.strip_suffix('\r').unwrap_or(line));
+        }
+        out.truncate(out.trim_end().len());
+        out.drain(..out.len() - out.trim_start().len());
+        out
     }
 }
 
@@ -45,6 +51,10 @@ pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The header fields a reader is shown: a copy that a signature does not
+/// cover is unsigned content presented as signed.
+pub const DISPLAYED: [&str; 7] = ["From", "Subject", "To", "Cc", "Date", "Reply-To", "Sender"];
+
 #[derive(Clone, Debug)]
 pub struct Message<'a> {
     pub fields: Vec<Field<'a>>,
@@ -52,6 +62,9 @@ pub struct Message<'a> {
     /// Lines before the body that are not header fields (a From_ line, a
     /// malformed line): they are in no signature's hash.
     pub stray: Vec<&'a [u8]>,
+    /// How many fields of each [`DISPLAYED`] name there are, counted once
+    /// (every signature is checked against them).
+    pub displayed: [usize; DISPLAYED.len()],
 }
 
 impl<'a> Message<'a> {
@@ -103,10 +116,17 @@ impl<'a> Message<'a> {
             }
             pos = end;
         }
+        let mut displayed = [0; DISPLAYED.len()];
+        for f in &fields {
+            if let Some(i) = DISPLAYED.iter().position(|name| f.is(name)) {
+                displayed[i] += 1;
+            }
+        }
         Message {
             fields,
             body: &raw[body_start.min(raw.len())..],
             stray,
+            displayed,
         }
     }
 
@@ -131,6 +151,9 @@ mod tests {
         assert_eq!(m.fields.len(), 3);
         assert_eq!(m.fields[1].raw, b"Subject: one\r\n two\r\n");
         assert_eq!(m.fields[1].text(), "one two");
+        // Line ends go, whatever their kind; a lone CR is content.
+        let odd = Message::parse(b"S: \t a\r\r\n b\n c \r\n\r\n");
+        assert_eq!(odd.fields[0].text(), "a\r b c");
         assert_eq!(m.fields[2].name, b"X");
         assert_eq!(m.body, b"body\r\n");
         let lf = Message::parse(b"From: a\n\nx\n");

@@ -11,7 +11,7 @@
 use base64::Engine;
 use serde::Serialize;
 
-use crate::message::Message;
+use crate::message::{DISPLAYED, Message};
 use crate::repair::{self, Repair};
 use crate::{HeaderCheck, KeyLookup, KeyStatus, Options, Outcome, SignatureReport, verify_dkim};
 
@@ -74,10 +74,6 @@ pub struct AssessOptions {
     /// cannot have been made by someone who learnt a key published later.
     pub dump_seen: Option<i64>,
 }
-
-/// Headers a reader sees; a second copy above the signed one is shown but
-/// not signed.
-const DISPLAYED: &[&str] = &["from", "subject", "to", "cc", "date", "reply-to", "sender"];
 
 pub fn assess(raw: &[u8], keys: &dyn KeyLookup, opts: AssessOptions) -> Assessment {
     let msg = Message::parse(raw);
@@ -234,8 +230,7 @@ fn proves(ctx: &Ctx<'_>, msg: &Message<'_>, r: &SignatureReport) -> Result<Strin
             "{extra} bytes of the body come after what l= signs"
         ));
     }
-    for name in DISPLAYED {
-        let present = msg.all(name).count();
+    for (name, &present) in DISPLAYED.iter().zip(&msg.displayed) {
         let signed = sig
             .headers
             .iter()
@@ -260,7 +255,7 @@ fn proves(ctx: &Ctx<'_>, msg: &Message<'_>, r: &SignatureReport) -> Result<Strin
         sig.headers
             .iter()
             .filter(|h| !h.eq_ignore_ascii_case("from")
-                && DISPLAYED.contains(&h.to_ascii_lowercase().as_str()))
+                && DISPLAYED.iter().any(|d| d.eq_ignore_ascii_case(h)))
             .map(|h| h.to_string())
             .collect::<Vec<_>>()
             .join(", ")
