@@ -33,7 +33,7 @@ pub fn header(canon: Canon, raw: &[u8], out: &mut Vec<u8>) {
     match canon {
         Canon::Simple => out.extend_from_slice(raw),
         Canon::Relaxed => {
-            let colon = raw.iter().position(|b| *b == b':').unwrap_or(raw.len());
+            let colon = memchr::memchr(b':', raw).unwrap_or(raw.len());
             out.extend(
                 raw[..colon]
                     .trim_ascii_end()

@@ -16,11 +16,7 @@ pub struct Field<'a> {
 impl Field<'_> {
     /// The value: after the colon, as raw bytes (folding kept).
     pub fn value(&self) -> &[u8] {
-        let colon = self
-            .raw
-            .iter()
-            .position(|b| *b == b':')
-            .unwrap_or(self.raw.len());
+        let colon = memchr::memchr(b':', self.raw).unwrap_or(self.raw.len());
         self.raw.get(colon + 1..).unwrap_or_default()
     }
 

@@ -237,16 +237,13 @@ fn qp_decode(v: &str) -> String {
 /// The field as it is hashed: with the value of `b=` removed (RFC 6376
 /// 3.7), everything else byte for byte.
 pub fn without_b_value(raw: &[u8]) -> Vec<u8> {
-    let colon = raw.iter().position(|b| *b == b':').unwrap_or(0);
+    let colon = memchr::memchr(b':', raw).unwrap_or(0);
     let mut out = raw[..=colon.min(raw.len().saturating_sub(1))].to_vec();
     let value = &raw[(colon + 1).min(raw.len())..];
     // Walk the tags: each runs to the next ';' (tag values cannot hold ';').
     let mut start = 0;
     while start <= value.len() {
-        let end = value[start..]
-            .iter()
-            .position(|b| *b == b';')
-            .map_or(value.len(), |i| start + i);
+        let end = memchr::memchr(b';', &value[start..]).map_or(value.len(), |i| start + i);
         let tag = &value[start..end];
         let name_end = tag.iter().position(|b| *b == b'=').unwrap_or(tag.len());
         let mut name = tag[..name_end].iter().filter(|b| !b.is_ascii_whitespace());
