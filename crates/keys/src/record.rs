@@ -65,11 +65,11 @@ pub fn tag_list_strict(text: &str) -> Result<Vec<(&str, &str)>, KeyError> {
 
 fn parse_tags(text: &str, strict: bool) -> Result<Vec<(&str, &str)>, KeyError> {
     let mut out: Vec<(&str, &str)> = Vec::new();
-    let last = text.split(';').count() - 1;
-    for (i, part) in text.split(';').enumerate() {
+    let mut parts = text.split(';').peekable();
+    while let Some(part) = parts.next() {
         let part = part.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n');
         if part.is_empty() {
-            if strict && i != last {
+            if strict && parts.peek().is_some() {
                 return Err(KeyError::Syntax("an empty tag between two ';'".into()));
             }
             continue;
@@ -215,6 +215,27 @@ fn der_item(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Signatures follow RFC 6376 3.2 to the letter: only the last `;` may
+    /// be followed by nothing. Published key records are read leniently.
+    #[test]
+    fn empty_tags_are_refused_in_signatures_and_skipped_in_records() {
+        // The tag names read, joined; `None`: refused.
+        let names = |tags: Result<Vec<(&str, &str)>, KeyError>| {
+            tags.ok()
+                .map(|t| t.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(","))
+        };
+        for (text, strict) in [
+            ("a=1; b=2", Some("a,b")),
+            ("a=1; b=2;", Some("a,b")),
+            ("a=1; b=2; \r\n", Some("a,b")),
+            ("a=1; ; b=2", None),
+            ("a=1;;", None),
+        ] {
+            assert_eq!(names(tag_list_strict(text)).as_deref(), strict, "{text:?}");
+        }
+        assert_eq!(names(tag_list("a=1;; b=2;;")).as_deref(), Some("a,b"));
+    }
 
     const RSA1024: &str = "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC848PMQXuR6V4Tbj3Wb2TN/4Qon0v8ch1WoS0v5wC4/2FXHaH5g7xNwtIwgfE7kxkSqv1LnS4tUrpHjWcXJhtCkT9wkI0FOVFzKHRc7Gy7vYSFMUCnojiVVQjxY6bnyPLIIP2l/D++0awe+XCWQsjFZ+CHW5Lo/lQ/bdrUcYEU/QIDAQAB";
 

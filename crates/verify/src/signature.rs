@@ -129,12 +129,12 @@ pub fn parse(value: &[u8]) -> Result<Signature, SignatureError> {
     .find(|alg| alg.name().eq_ignore_ascii_case(a))
     .ok_or_else(|| SignatureError::Algorithm(a.to_ascii_lowercase()))?;
     let (header_canon, body_canon) = {
-        let c = get("c").unwrap_or("simple/simple").to_ascii_lowercase();
-        let (h, b) = c.split_once('/').unwrap_or((&c, "simple"));
+        let c = get("c").unwrap_or("simple/simple");
+        let (h, b) = c.split_once('/').unwrap_or((c, "simple"));
         let one = |s: &str| match s.trim() {
-            "simple" => Ok(Canon::Simple),
-            "relaxed" => Ok(Canon::Relaxed),
-            _ => Err(SignatureError::Canon(c.clone())),
+            s if s.eq_ignore_ascii_case("simple") => Ok(Canon::Simple),
+            s if s.eq_ignore_ascii_case("relaxed") => Ok(Canon::Relaxed),
+            _ => Err(SignatureError::Canon(c.to_ascii_lowercase())),
         };
         (one(h)?, one(b)?)
     };
