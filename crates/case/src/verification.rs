@@ -76,9 +76,7 @@ impl std::hash::Hasher for Collect<'_> {
         self.0.extend_from_slice(bytes);
     }
     fn finish(&self) -> u64 {
-        let mut first = [0; 8];
-        first.copy_from_slice(&sha2::Sha256::digest(&self.0[..])[..8]);
-        u64::from_le_bytes(first)
+        u64::from_le_bytes(sha256_prefix(self.0))
     }
 }
 
@@ -87,12 +85,19 @@ thread_local! {
     static WRITTEN: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// The first `N` bytes of the SHA-256 of `bytes`.
+fn sha256_prefix<const N: usize>(bytes: &[u8]) -> [u8; N] {
+    let mut prefix = [0; N];
+    prefix.copy_from_slice(&sha2::Sha256::digest(bytes)[..N]);
+    prefix
+}
+
 /// What a verdict's evidence says, in 128 bits: the SHA-256 of the
 /// assessment (its evidence is drawn from it) as its `Hash` writes it,
 /// which leaves out the bytes kept only for checking (`Unreported`) and
-/// writes a key record as its own SHA-256 (`KeyText`). Strings end in a byte UTF-8 never uses, sequences start with their
-/// length and variants with their index: different assessments write
-/// different bytes. Most messages judged again are unchanged, and this
+/// writes a key record as its own SHA-256 (`KeyText`). Strings end in a
+/// byte UTF-8 never uses, sequences start with their length and variants
+/// with their index: different assessments write different bytes. Most messages judged again are unchanged, and this
 /// tells so without writing their JSON; how `Hash` writes may change with
 /// the compiler, which only makes a verdict written again.
 fn digest(a: &Assessment) -> Digest {
@@ -100,8 +105,7 @@ fn digest(a: &Assessment) -> Digest {
     WRITTEN.with_borrow_mut(|written| {
         written.clear();
         a.hash(&mut Collect(written));
-        let mut digest: Digest = [0; 16];
-        digest.copy_from_slice(&sha2::Sha256::digest(&written[..])[..16]);
+        let digest: Digest = sha256_prefix(written);
         // A hostile message's assessment may be huge: not kept allocated.
         if written.capacity() > 16 << 20 {
             *written = Vec::new();
