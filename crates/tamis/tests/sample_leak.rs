@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{export, ingest, run, shared};
+use common::{assert_snapshot, export, ingest, run, shared, verdict_snapshot};
 
 #[test]
 fn export_lists_every_labelled_copy_once_with_its_message_id() {
@@ -84,7 +84,11 @@ fn verdicts_never_call_a_fake_authentic_nor_a_genuine_copy_fake_and_doctored_doc
         &case,
         Some(&leak.join("keys/dkim-keys.jsonl")),
     );
-    let verdicts: BTreeMap<String, String> = export(&case)
+    let rows = export(&case);
+    // Every copy's verdict, reasons and findings, as they were before the
+    // typed vocabulary (issue 14) and since.
+    assert_snapshot("sample-leak.txt", &verdict_snapshot(&rows, false));
+    let verdicts: BTreeMap<String, String> = rows
         .into_iter()
         .map(|r| {
             (
