@@ -25,7 +25,7 @@ use tamis_forensics::profile::Profile;
 use tamis_forensics::{Finding, Severity, diff, message};
 
 use crate::blobs::{self, BlobRef};
-use crate::{Case, Result, check_hash};
+use crate::{Case, Reason, Result, Verdict, check_hash};
 
 #[derive(Debug, Default, Serialize)]
 pub struct ExamineReport {
@@ -348,7 +348,7 @@ impl Case {
         {
             let mut st = self.conn.prepare(
                 "SELECT m.sha256, m.pack, m.pack_offset, m.stored_len, m.message_id, m.in_reply_to,
-                        v.signature_verdict IN ('authentic', 'authentic_transformed')
+                        v.signature_verdict
                  FROM messages m LEFT JOIN verdicts v ON v.message = m.sha256 ORDER BY m.sha256",
             )?;
             let mut rows = st.query([])?;
@@ -368,7 +368,11 @@ impl Case {
                         },
                         message_id,
                         in_reply_to: list(r.get(5)?).into_iter().next(),
-                        proven: r.get::<_, Option<bool>>(6)?.unwrap_or(false),
+                        proven: r
+                            .get::<_, Option<String>>(6)?
+                            .as_deref()
+                            .and_then(Verdict::parse)
+                            .is_some_and(Verdict::proves),
                     },
                 );
             }
@@ -500,9 +504,13 @@ impl Case {
         }
         let mut out = Vec::new();
         for (id, members) in groups {
-            let proven = ["authentic", "authentic_transformed"]
+            // The best-proven copy is the reference.
+            let proven = members
                 .iter()
-                .find_map(|want| members.iter().find(|(_, v)| v.as_deref() == Some(*want)));
+                .filter_map(|m| Some((m, Verdict::parse(m.1.as_deref()?)?)))
+                .filter(|(_, v)| v.proves())
+                .min_by_key(|(_, v)| v.rank())
+                .map(|(m, _)| m);
             let reference = match proven {
                 Some((sha, _)) => self.message_bytes(sha)?.map(|b| (sha.clone(), b)),
                 None => None,
@@ -569,20 +577,35 @@ impl Case {
              WHERE verdict IS NOT signature_verdict",
             [],
         )?;
-        let strong: Vec<(String, String)> = {
+        // Every finding on a verified message, with what its signatures
+        // said; the policy (`forges`) picks the ones that make it forged.
+        let mut by_message: Vec<(String, Vec<Reason>)> = Vec::new();
+        {
             let mut st = tx.prepare(
-                "SELECT f.message, f.explanation FROM findings f JOIN verdicts v ON v.message = f.message
-                 WHERE f.severity = 'strong' AND v.signature_verdict = 'unverifiable'
+                "SELECT f.message, f.kind, f.severity, f.explanation, v.signature_verdict
+                 FROM findings f JOIN verdicts v ON v.message = f.message
                  ORDER BY f.message, f.id",
             )?;
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?
-        };
-        let mut by_message: Vec<(String, Vec<String>)> = Vec::new();
-        for (m, e) in strong {
-            match by_message.last_mut() {
-                Some((last, v)) if *last == m => v.push(e),
-                _ => by_message.push((m, vec![e])),
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                let severity = Severity::parse(&r.get::<_, String>(2)?);
+                let signature = r.get::<_, Option<String>>(4)?;
+                let signature = signature.as_deref().and_then(Verdict::parse);
+                let (Some(severity), Some(signature)) = (severity, signature) else {
+                    continue;
+                };
+                if !tamis_forensics::forges(severity, signature) {
+                    continue;
+                }
+                let m: String = r.get(0)?;
+                let reason = Reason::Finding {
+                    kind: r.get(1)?,
+                    explanation: r.get(3)?,
+                };
+                match by_message.last_mut() {
+                    Some((last, v)) if *last == m => v.push(reason),
+                    _ => by_message.push((m, vec![Reason::Fabrication, reason])),
+                }
             }
         }
         for (m, mut reasons) in by_message.iter().cloned() {
@@ -591,15 +614,15 @@ impl Case {
                 [&m],
                 |r| r.get(0),
             )?;
-            let signature: Vec<String> = serde_json::from_str(&signature).unwrap_or_default();
-            reasons.insert(
-                0,
-                "forensic evidence of fabrication, and no signature proves the message".into(),
-            );
+            let signature: Vec<Reason> = serde_json::from_str(&signature).unwrap_or_default();
             reasons.extend(signature);
             tx.execute(
-                "UPDATE verdicts SET verdict = 'forged', reasons = ?2 WHERE message = ?1",
-                params![m, serde_json::to_string(&reasons).unwrap_or_default()],
+                "UPDATE verdicts SET verdict = ?2, reasons = ?3 WHERE message = ?1",
+                params![
+                    m,
+                    Verdict::Forged.name(),
+                    serde_json::to_string(&reasons).unwrap_or_default()
+                ],
             )?;
         }
         tx.commit()?;

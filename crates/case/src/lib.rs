@@ -40,7 +40,9 @@ pub use index_feed::{
     ThreadLine, ThreadRow, address_of, thread_lines,
 };
 pub use ingest::{IngestOptions, IngestReport, Progress};
-pub use verification::{Signer, VerifyReport, occurrence_verdict};
+pub use tamis_verify::verdict::occurrence_verdict;
+pub use tamis_verify::{Reason, Verdict};
+pub use verification::{Signer, VerifyReport};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
@@ -64,6 +66,18 @@ pub type Result<T, E = CaseError> = std::result::Result<T, E>;
 pub struct Case {
     dir: PathBuf,
     conn: Connection,
+    upgrade: Option<Upgrade>,
+}
+
+/// What opening a case written by an older tamis did to it: evidence
+/// migrated in place, derived data made again from the evidence.
+#[derive(Clone, Debug, Serialize)]
+pub struct Upgrade {
+    /// The catalog schema the case had, and has now.
+    pub from: i64,
+    pub to: i64,
+    /// Verdicts judged again from the stored messages (their form changed).
+    pub rejudged: u64,
 }
 
 const CATALOG: &str = "catalog.sqlite";
@@ -101,11 +115,29 @@ impl Case {
         // checkpoint is an fsync the single writer waits for.
         conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        schema::migrate(&mut conn)?;
-        Ok(Case {
+        let from = schema::migrate(&mut conn)?;
+        let mut case = Case {
             dir: dir.to_path_buf(),
             conn,
-        })
+            upgrade: None,
+        };
+        if from > 0 && from < schema::VERSION {
+            let mut upgrade = Upgrade {
+                from,
+                to: schema::VERSION,
+                rejudged: 0,
+            };
+            if from < schema::REJUDGE_BEFORE {
+                upgrade.rejudged = case.verify(true, &mut |_, _| {})?.changed;
+            }
+            case.upgrade = Some(upgrade);
+        }
+        Ok(case)
+    }
+
+    /// What opening this case upgraded, if it was written by an older tamis.
+    pub fn upgrade(&self) -> Option<&Upgrade> {
+        self.upgrade.as_ref()
     }
 
     pub fn dir(&self) -> &Path {
@@ -295,17 +327,24 @@ impl Case {
             };
             let converted: bool = r.get(4)?;
             let reader_note: Option<String> = r.get(10)?;
-            let (verdict, reasons, evidence) = match r.get::<_, Option<String>>(23)? {
-                Some(v) => {
-                    let mut reasons: Vec<String> =
+            let (verdict, reasons, evidence) = match r
+                .get::<_, Option<String>>(23)?
+                .as_deref()
+                .map(Verdict::parse)
+            {
+                Some(Some(v)) => {
+                    let mut reasons: Vec<Reason> =
                         serde_json::from_str(&r.get::<_, String>(24)?).unwrap_or_default();
-                    let (v, why) = occurrence_verdict(&v, converted, reader_note.as_deref());
-                    if let Some(why) = why {
-                        reasons.insert(0, why);
-                    }
+                    let (v, why) = occurrence_verdict(v, converted, reader_note.as_deref());
+                    reasons.splice(0..0, why);
                     let evidence: serde_json::Value =
                         serde_json::from_str(&r.get::<_, String>(25)?).unwrap_or_default();
                     (Some(v), reasons, Some(evidence))
+                }
+                Some(None) => {
+                    return Err(CaseError::Corrupt(format!(
+                        "message {sha} has a verdict this tamis does not know"
+                    )));
                 }
                 None => (None, Vec::new(), None),
             };
@@ -465,8 +504,10 @@ pub struct ProblemRow {
 pub struct ExportRow {
     pub source: String,
     /// `None` until the message is verified.
-    pub verdict: Option<String>,
-    pub reasons: Vec<String>,
+    pub verdict: Option<Verdict>,
+    /// Written as words (the typed reasons are in `evidence`).
+    #[serde(serialize_with = "as_words")]
+    pub reasons: Vec<Reason>,
     pub evidence: Option<serde_json::Value>,
     pub root: String,
     pub message_id: Option<String>,
@@ -493,6 +534,11 @@ pub struct ExportRow {
     pub parse_error: Option<String>,
     /// Forensic findings about the message and its attachments.
     pub findings: Vec<MessageFinding>,
+}
+
+/// Reasons as the sentences a reader is shown.
+pub(crate) fn as_words<S: serde::Serializer>(reasons: &[Reason], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(reasons.iter().map(ToString::to_string))
 }
 
 /// A finding as listed with its message.

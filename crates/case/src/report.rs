@@ -9,14 +9,15 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::verification::Signer;
-use crate::{Case, Result};
+use crate::{Case, Reason, Result, Verdict};
 
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub roots: Vec<String>,
     pub messages: u64,
     pub copies: u64,
-    /// Copies per verdict (what each file in the dump is).
+    /// Copies per verdict (what each file in the dump is), by the
+    /// verdict's name; `not_verified` counts copies not verified yet.
     pub verdicts: BTreeMap<String, u64>,
     /// Per signing domain and selector: signatures by result.
     pub signers: BTreeMap<String, BTreeMap<String, u64>>,
@@ -32,13 +33,14 @@ pub struct Report {
 #[derive(Debug, Serialize)]
 pub struct Flagged {
     pub source: String,
-    pub verdict: String,
+    pub verdict: Verdict,
     pub from: Option<String>,
     pub subject: Option<String>,
     pub date: Option<String>,
     pub message_id: Option<String>,
     pub sha256: String,
-    pub reasons: Vec<String>,
+    #[serde(serialize_with = "crate::as_words")]
+    pub reasons: Vec<Reason>,
     /// Forensic findings beside the verdict (notices and stronger).
     pub findings: Vec<String>,
 }
@@ -50,9 +52,9 @@ impl Case {
         let mut copies = 0;
         self.for_each_occurrence(|row| {
             copies += 1;
-            let v = row.verdict.clone().unwrap_or_else(|| "not_verified".into());
-            *verdicts.entry(v.clone()).or_default() += 1;
-            if v == "tampered" || v == "forged" {
+            let name = row.verdict.map_or(NOT_VERIFIED, Verdict::name);
+            *verdicts.entry(name.to_string()).or_default() += 1;
+            if let Some(v) = row.verdict.filter(|v| v.accuses()) {
                 flagged.push(Flagged {
                     source: row.source,
                     verdict: v,
@@ -144,28 +146,8 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-const MEANINGS: &[(&str, &str)] = &[
-    (
-        "authentic",
-        "a valid DKIM signature of the sender's own domain covers the From header and the whole displayed body, with a key that is neither weak nor known to have been published",
-    ),
-    (
-        "authentic_transformed",
-        "the same, after undoing a named, benign change made by an archiving tool (line ends, header folding, mailbox quoting...); the change is named",
-    ),
-    (
-        "tampered",
-        "a signature fails in a way no benign change explains: the message was altered after it was sent, and the report says what",
-    ),
-    (
-        "forged",
-        "evidence of fabrication, such as a signature made with a key that is not the domain's",
-    ),
-    (
-        "unverifiable",
-        "nothing proves or disproves it: no signature, the key is not archived, or only a third party signed. Not an accusation",
-    ),
-];
+/// The name under which copies not verified yet are counted.
+const NOT_VERIFIED: &str = "not_verified";
 
 pub fn html(r: &Report) -> String {
     let mut h = String::new();
@@ -191,8 +173,15 @@ table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;paddi
             .join(", ")
     );
     h.push_str("<h2>Verdicts</h2><table><tr><th>verdict</th><th>copies</th><th>meaning</th></tr>");
-    for (v, n) in &r.verdicts {
-        let meaning = MEANINGS.iter().find(|(k, _)| k == v).map_or("", |(_, m)| m);
+    // Proof first, accusations last, as everywhere.
+    let rows = Verdict::ALL
+        .iter()
+        .map(|v| (v.name(), v.meaning()))
+        .chain([(NOT_VERIFIED, "not verified yet (`tamis verify`)")]);
+    for (v, meaning) in rows {
+        let Some(n) = r.verdicts.get(v) else {
+            continue;
+        };
         let _ = write!(
             h,
             "<tr><td class=\"{0}\">{0}</td><td>{n}</td><td>{1}</td></tr>",
@@ -267,7 +256,7 @@ table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;paddi
 <tr><th>Date</th><td>{date}</td></tr><tr><th>Message-ID</th><td><code>{mid}</code></td></tr>\
 <tr><th>SHA-256</th><td><code>{sha}</code></td></tr><tr><th>why</th><td><ul>{why}</ul></td></tr>\
 <tr><th>findings</th><td><ul>{found}</ul></td></tr></table>",
-            v = escape(&f.verdict),
+            v = f.verdict,
             subject = escape(f.subject.as_deref().unwrap_or("(no subject)")),
             src = escape(&f.source),
             from = escape(f.from.as_deref().unwrap_or("")),
@@ -277,7 +266,7 @@ table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;paddi
             why = f
                 .reasons
                 .iter()
-                .map(|r| format!("<li>{}</li>", escape(r)))
+                .map(|r| format!("<li>{}</li>", escape(&r.to_string())))
                 .collect::<String>(),
             found = f
                 .findings
@@ -309,13 +298,16 @@ mod tests {
             missing_keys: Vec::new(),
             flagged: vec![Flagged {
                 source: "a.eml".into(),
-                verdict: "forged".into(),
+                verdict: Verdict::Forged,
                 from: Some("<img src=x onerror=alert(1)>".into()),
                 subject: Some("<b>hi</b>".into()),
                 date: None,
                 message_id: None,
                 sha256: "00".into(),
-                reasons: vec!["<iframe>".into()],
+                reasons: vec![Reason::Finding {
+                    kind: "document_author_unknown".into(),
+                    explanation: "<iframe>".into(),
+                }],
                 findings: vec!["document_author_unknown (notice): \"<script>\"".into()],
             }],
             findings: BTreeMap::from([("<svg onload=alert(1)>".into(), BTreeMap::new())]),

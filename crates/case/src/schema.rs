@@ -257,11 +257,23 @@ const MIGRATIONS: &[&str] = &[
     r#"
     SELECT 1;
     "#,
+    // 9: reasons are typed values (JSON objects tagged by `reason`), no
+    // longer sentences. Verdicts are derived from the stored messages and
+    // the keys: `Case::open` judges every one again after this step
+    // ([`REJUDGE_BEFORE`]), so no sentence-form reason outlives it.
+    r#"
+    UPDATE verdicts SET digest = NULL;
+    "#,
 ];
+
+/// A case whose catalog was older than this has its verdicts judged again
+/// when it is opened (their stored form changed).
+pub const REJUDGE_BEFORE: i64 = 9;
 
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
-pub fn migrate(conn: &mut Connection) -> Result<(), CaseError> {
+/// Bring the catalog to [`VERSION`]; returns the version it had.
+pub fn migrate(conn: &mut Connection) -> Result<i64, CaseError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > VERSION {
         return Err(CaseError::NewerSchema {
@@ -275,5 +287,5 @@ pub fn migrate(conn: &mut Connection) -> Result<(), CaseError> {
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
     }
-    Ok(())
+    Ok(current)
 }

@@ -2,7 +2,8 @@
 //!
 //! Verdicts are per message (a pure function of its bytes and the keys);
 //! what a copy's container did to it (mbox un-quoting, Outlook conversion)
-//! is applied per occurrence when the case is read ([`occurrence_verdict`]).
+//! is applied per occurrence when the case is read
+//! ([`tamis_verify::verdict::occurrence_verdict`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,7 +11,7 @@ use rusqlite::params;
 use serde::Serialize;
 use sha2::Digest as _;
 use tamis_keys::KeyRecord;
-use tamis_verify::{AssessOptions, Assessment, KeyStatus, Verdict, assess};
+use tamis_verify::{AssessOptions, Assessment, KeyStatus, assess};
 
 use crate::blobs::{self, BlobRef};
 use crate::{Case, CaseError, Result, check_hash};
@@ -31,28 +32,6 @@ pub struct Signer {
     pub selector: String,
     pub result: String,
     pub key: String,
-}
-
-/// The verdict of one copy: converted copies prove nothing; copies the
-/// reader had to transform are `authentic_transformed` at best.
-pub fn occurrence_verdict(
-    message: &str,
-    converted: bool,
-    reader_note: Option<&str>,
-) -> (String, Option<String>) {
-    if converted {
-        return (
-            Verdict::Unverifiable.name().to_string(),
-            Some("converted from an Outlook file: the original bytes are gone, so no signature can hold".into()),
-        );
-    }
-    match Verdict::parse(message) {
-        Some(v) => {
-            let (v, why) = tamis_verify::verdict::occurrence_verdict(v, reader_note);
-            (v.name().to_string(), why)
-        }
-        None => (message.to_string(), None),
-    }
 }
 
 /// A verdict as stored, serialised on the worker that judged it so the one
@@ -464,10 +443,10 @@ mod tests {
             (a.verdict, digest(&a), serde_json::to_string(&a).unwrap())
         };
         let (verdict, once, evidence) = judged(&records);
-        assert_eq!(verdict, Verdict::Authentic);
+        assert_eq!(verdict, tamis_verify::Verdict::Authentic);
         assert_eq!(judged(&records).1, once, "judged again the same");
         let (verdict, other, other_evidence) = judged(&respaced);
-        assert_eq!(verdict, Verdict::Authentic);
+        assert_eq!(verdict, tamis_verify::Verdict::Authentic);
         assert_ne!(evidence, other_evidence);
         assert_ne!(
             other, once,

@@ -11,7 +11,7 @@
 //! Findings are evidence beside the signature verdict, never above it: a
 //! finding never turns a cryptographically authentic message into anything
 //! else. Only [`Severity::Strong`] findings on a message nothing proves can
-//! make it `forged` (see [`promotes`]).
+//! make it `forged` (see [`forges`]).
 //!
 //! - [`message`]: what one message's own headers show (Received hops, Date
 //!   against the relays and the DKIM `t=`).
@@ -52,12 +52,18 @@ pub enum Severity {
 }
 
 impl Severity {
+    pub const ALL: [Severity; 3] = [Severity::Info, Severity::Notice, Severity::Strong];
+
     pub fn name(self) -> &'static str {
         match self {
             Severity::Info => "info",
             Severity::Notice => "notice",
             Severity::Strong => "strong",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|v| v.name() == s)
     }
 }
 
@@ -178,11 +184,12 @@ pub const KINDS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Does a finding of this severity make an otherwise unprovable message
-/// `forged`? Only strong findings do, and only where no signature proves
-/// the message (the caller checks that).
-pub fn promotes(severity: Severity) -> bool {
-    severity == Severity::Strong
+/// Does a finding of this severity make `forged` a message whose
+/// signatures gave `signature_verdict`? The one rule by which findings
+/// change a verdict: only a strong finding, and only against a message no
+/// signature proves or disproves. A finding never overrules a signature.
+pub fn forges(severity: Severity, signature_verdict: tamis_verify::Verdict) -> bool {
+    severity == Severity::Strong && signature_verdict == tamis_verify::Verdict::Unverifiable
 }
 
 /// An hour and a day in seconds, for thresholds that must allow for
@@ -202,5 +209,22 @@ pub(crate) fn span(seconds: i64) -> String {
         format!("{} hours", s / HOUR)
     } else {
         format!("{} minutes", s / 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tamis_verify::Verdict;
+
+    #[test]
+    fn only_a_strong_finding_forges_and_only_what_no_signature_settles() {
+        for s in Severity::ALL {
+            assert_eq!(Severity::parse(s.name()), Some(s));
+            for v in Verdict::ALL {
+                let want = s == Severity::Strong && v == Verdict::Unverifiable;
+                assert_eq!(forges(s, v), want, "{} on {v}", s.name());
+            }
+        }
     }
 }

@@ -22,22 +22,25 @@
 use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
-use tamis_case::ThreadHeader;
+use tamis_case::{ThreadHeader, Verdict};
 
 /// One message's place: `(message, thread, parent)`; the parent is a
 /// message hash, or `<message-id>` of a placeholder.
 pub type Placement = (String, String, Option<String>);
 
+/// Proof before doubt before accusation; a message not verified yet
+/// stands after doubt and before any accusation.
 fn rank(verdict: Option<&str>) -> u8 {
-    match verdict {
-        Some("authentic") => 0,
-        Some("authentic_transformed") => 1,
-        Some("unverifiable") => 2,
-        None => 3,
-        Some("tampered") => 4,
-        Some("forged") => 5,
-        Some(_) => 3,
+    match verdict.and_then(Verdict::parse) {
+        Some(v) => 2 * v.rank(),
+        None => 2 * Verdict::Unverifiable.rank() + 1,
     }
+}
+
+/// The rank at or under which a message is trusted to link References
+/// chains: anything not accused.
+fn trusted(rank: u8) -> bool {
+    rank < 2 * Verdict::Tampered.rank()
 }
 
 /// Message-IDs compare without case (the domain part is a host name, and
@@ -149,7 +152,7 @@ pub fn thread(messages: &[ThreadHeader]) -> Vec<Placement> {
         {
             refs.push(irt);
         }
-        let trusted = owns && rank(h.verdict.as_deref()) <= 3;
+        let trusted = owns && trusted(rank(h.verdict.as_deref()));
         let chain: Vec<usize> = refs.iter().map(|r| f.get(r)).collect();
         if trusted {
             for w in chain.windows(2) {

@@ -309,7 +309,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             }
-            let mut c = Case::create(&case.case)
+            let mut c = create_case(&case.case)
                 .with_context(|| format!("opening case {}", case.case.display()))?;
             let opts = IngestOptions {
                 jobs,
@@ -388,7 +388,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Index { case, rebuild } => search::index(&mut Case::open(&case.case)?, rebuild),
+        Command::Index { case, rebuild } => search::index(&mut open_case(&case.case)?, rebuild),
         Command::Search {
             case,
             query,
@@ -398,7 +398,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             facets,
             json,
         } => search::search(
-            &Case::open(&case.case)?,
+            &open_case(&case.case)?,
             &search::SearchArgs {
                 query: query.join(" "),
                 limit,
@@ -416,8 +416,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             id,
             json,
             raw,
-        } => search::show(&Case::open(&case.case)?, &id, json, raw),
-        Command::Thread { case, id, json } => search::thread(&Case::open(&case.case)?, &id, json),
+        } => search::show(&open_case(&case.case)?, &id, json, raw),
+        Command::Thread { case, id, json } => search::thread(&open_case(&case.case)?, &id, json),
         Command::Serve { case, bind } => {
             serve_case(&case.case, bind)?;
             Ok(ExitCode::SUCCESS)
@@ -427,7 +427,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Examine { case } => {
-            let mut c = Case::open(&case.case)?;
+            let mut c = open_case(&case.case)?;
             let examined = c.examine(&document_pool()?, &mut |_, _| {})?;
             print_examined(&examined);
             search::refresh_if_indexed(&mut c)?;
@@ -451,7 +451,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 eprintln!("tamis: no finding kind {k:?} (see `tamis findings --kinds`)");
                 return Ok(ExitCode::from(2));
             }
-            let c = Case::open(&case.case)?;
+            let c = open_case(&case.case)?;
             let rows = c.findings(kind.as_deref())?;
             let mut out = io::stdout().lock();
             for f in &rows {
@@ -476,7 +476,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             all,
             dump_seen,
         } => {
-            let mut c = Case::open(&case.case)?;
+            let mut c = open_case(&case.case)?;
             if let Some(d) = dump_seen {
                 let t = tamis_keys::parse_time(&d)
                     .with_context(|| format!("--dump-seen: cannot read the date {d:?}"))?;
@@ -498,7 +498,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
         } => check(&file, &keys, case.as_deref(), json),
         Command::Report { case, out, json } => {
-            let c = Case::open(&case.case)?;
+            let c = open_case(&case.case)?;
             let report = c.report()?;
             let text = if json {
                 serde_json::to_string_pretty(&report)?
@@ -515,7 +515,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Keys { command } => match command {
             KeysCommand::Import { files, case } => {
-                let mut c = Case::create(&case.case)?;
+                let mut c = create_case(&case.case)?;
                 let added = import_keys(&mut c, &files)?;
                 let mut said = String::new();
                 if added > 0 {
@@ -526,7 +526,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             KeysCommand::List { case, json } => {
-                let c = Case::open(&case.case)?;
+                let c = open_case(&case.case)?;
                 let mut out = io::stdout().lock();
                 for k in c.keys()? {
                     if json {
@@ -554,7 +554,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             KeysCommand::Fetch { case, nameserver } => {
-                let mut c = Case::open(&case.case)?;
+                let mut c = open_case(&case.case)?;
                 let ns = nameserver
                     .map(|n| {
                         n.parse::<std::net::SocketAddr>()
@@ -603,7 +603,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             KeysCommand::Missing { case } => {
-                let c = Case::open(&case.case)?;
+                let c = open_case(&case.case)?;
                 let mut out = io::stdout().lock();
                 for (d, s, n) in c.missing_keys()? {
                     writeln!(out, "{s}._domainkey.{d}\t{n} messages")?;
@@ -612,7 +612,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         },
         Command::Status { case, json } => {
-            let c = Case::open(&case.case)?;
+            let c = open_case(&case.case)?;
             let s = c.status()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&s)?);
@@ -673,7 +673,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Errors { case, json, all } => {
-            let c = Case::open(&case.case)?;
+            let c = open_case(&case.case)?;
             let problems: Vec<_> = c
                 .problems()?
                 .into_iter()
@@ -696,7 +696,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Export { case, format, out } => {
-            let c = Case::open(&case.case)?;
+            let c = open_case(&case.case)?;
             let sink: Box<dyn Write> = match &out {
                 Some(path) => Box::new(
                     std::fs::File::create(path)
@@ -731,8 +731,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     c.for_each_occurrence(|row| {
                         csv.write_record([
                             row.source.as_str(),
-                            row.verdict.as_deref().unwrap_or(""),
-                            &row.reasons.join(" | "),
+                            row.verdict.map_or("", tamis_case::Verdict::name),
+                            &row.reasons
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(" | "),
                             row.message_id.as_deref().unwrap_or(""),
                             &row.sha256,
                             row.date.as_deref().unwrap_or(""),
@@ -855,7 +859,7 @@ fn check(
     let mut records = read_key_files(keys)?;
     let mut dump_seen = None;
     if let Some(dir) = case {
-        let c = Case::open(dir)?;
+        let c = open_case(dir)?;
         records.extend(c.keys()?);
         dump_seen = c.dump_seen()?;
     }
@@ -873,28 +877,27 @@ fn check(
                 tamis_verify::AssessOptions { dump_seen },
             );
             let (verdict, why) = tamis_case::occurrence_verdict(
-                a.verdict.name(),
+                a.verdict,
                 m.format.is_converted(),
                 m.reader_note.as_deref(),
             );
+            let reasons: Vec<String> = why
+                .iter()
+                .chain(&a.reasons)
+                .map(ToString::to_string)
+                .collect();
+            let source = m.provenance.to_string();
             let result = if json {
-                let mut v = serde_json::to_value(&a).unwrap_or_default();
-                v["source"] = m.provenance.to_string().into();
-                v["verdict"] = verdict.clone().into();
-                if let Some(why) = &why
-                    && let Some(r) = v["reasons"].as_array_mut()
-                {
-                    r.insert(0, why.clone().into());
-                }
+                // As `export` writes a copy: words, then the typed evidence.
+                let v = serde_json::json!({
+                    "source": source,
+                    "verdict": verdict,
+                    "reasons": reasons,
+                    "evidence": a,
+                });
                 writeln!(out, "{v}")
             } else {
-                explain(
-                    &mut out,
-                    &m.provenance.to_string(),
-                    &verdict,
-                    why.as_deref(),
-                    &a,
-                )
+                explain(&mut out, &source, verdict, &reasons, &a)
             };
             if let Err(e) = result {
                 failed = Some(e);
@@ -917,13 +920,13 @@ fn check(
 fn explain(
     out: &mut impl Write,
     source: &str,
-    verdict: &str,
-    why: Option<&str>,
+    verdict: tamis_case::Verdict,
+    reasons: &[String],
     a: &tamis_verify::Assessment,
 ) -> io::Result<()> {
     use tamis_verify::{HeaderCheck, KeyStatus};
-    writeln!(out, "{source}: {}", verdict.to_uppercase())?;
-    for r in why.into_iter().chain(a.reasons.iter().map(String::as_str)) {
+    writeln!(out, "{source}: {}", verdict.name().to_uppercase())?;
+    for r in reasons {
         writeln!(out, "  {r}")?;
     }
     if a.arc.cv != tamis_verify::ChainValidation::None {
@@ -1049,5 +1052,38 @@ fn csv_io(e: csv::Error) -> io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
         other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Open a case, saying what was upgraded if an older tamis wrote it.
+fn open_case(dir: &std::path::Path) -> Result<Case> {
+    let c = Case::open(dir).with_context(|| format!("opening case {}", dir.display()))?;
+    say_upgrade(&c);
+    Ok(c)
+}
+
+/// Open a case, creating it if it does not exist.
+fn create_case(dir: &std::path::Path) -> Result<Case> {
+    let c = Case::create(dir).with_context(|| format!("opening case {}", dir.display()))?;
+    say_upgrade(&c);
+    Ok(c)
+}
+
+fn say_upgrade(c: &Case) {
+    if let Some(u) = c.upgrade() {
+        eprintln!(
+            "tamis: {} was written by an older tamis: catalog schema {} upgraded to {}{}",
+            c.dir().display(),
+            u.from,
+            u.to,
+            if u.rejudged > 0 {
+                format!(
+                    "; {} verdicts judged again from the stored messages",
+                    u.rejudged
+                )
+            } else {
+                String::new()
+            }
+        );
     }
 }

@@ -240,7 +240,9 @@ pub fn show(case: &Case, id: &str, json: bool, raw: bool) -> Result<ExitCode> {
     writeln!(
         out,
         "verdict: {}",
-        first.verdict.as_deref().unwrap_or("not verified yet")
+        first
+            .verdict
+            .map_or("not verified yet", tamis_case::Verdict::name)
     )?;
     for r in &first.reasons {
         writeln!(out, "  - {r}")?;

@@ -29,8 +29,15 @@ fn a_case_made_by_an_earlier_release_opens_searches_shows_and_reverifies() {
     copy_dir(&fixture, &case);
     let case_arg = case.to_str().unwrap();
 
-    let found = run_ok(&["search", "--case", case_arg, "--json", "verdict:tampered"]);
-    let found: serde_json::Value = serde_json::from_str(&found).unwrap();
+    // The first command to open it upgrades it, and says so.
+    let out = run(&["search", "--case", case_arg, "--json", "verdict:tampered"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("written by an older tamis") && said.contains("judged again"),
+        "{said}"
+    );
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(found["total"], 5, "{found}");
 
     let shown = run_ok(&[

@@ -37,10 +37,7 @@ fn every_generated_copy_is_found_by_its_path() {
 
     let rows = export(&case);
     assert_eq!(rows.len(), copies);
-    assert_snapshot(
-        "generated-150-seed7.txt",
-        &verdict_snapshot(&rows, true),
-    );
+    assert_snapshot("generated-150-seed7.txt", &verdict_snapshot(&rows, true));
     let truth = std::fs::read_to_string(dir.path().join("truth.jsonl")).unwrap();
     let exported: BTreeMap<&str, &str> = rows
         .iter()

@@ -18,6 +18,7 @@ pub mod message;
 pub mod repair;
 pub mod signature;
 pub mod verdict;
+pub mod vocabulary;
 
 use base64::Engine;
 pub(crate) use base64::engine::general_purpose::STANDARD as B64;
@@ -29,7 +30,8 @@ pub use crypto::HeaderCheck;
 pub use message::{Field, Message};
 pub use repair::Repair;
 pub use signature::{Algorithm, Signature, SignatureError};
-pub use verdict::{AssessOptions, Assessment, Verdict, assess};
+pub use verdict::{AssessOptions, Assessment, assess};
+pub use vocabulary::{NotProof, Reason, SignatureFact, Verdict};
 
 /// Where keys come from: the case's key archive, a test's key file, DNS.
 pub trait KeyLookup {

@@ -10,11 +10,11 @@
 //! does ([`Repair::AppendedContent`]) is reported with the exact bytes that
 //! no signature covers, and the verdict says so.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::message::Message;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum Repair {
     /// Line ends were converted from CRLF to LF (Maildir, mbox tools).
@@ -36,31 +36,6 @@ pub enum Repair {
         signed_bytes: usize,
         appended: String,
     },
-}
-
-impl Repair {
-    pub fn describe(&self) -> String {
-        match self {
-            Repair::CrlfToLf => "line ends had been converted from CRLF to LF; restored".into(),
-            Repair::HeaderRefold => {
-                "header fields had been re-folded by an archiving tool; unfolded".into()
-            }
-            Repair::TrailingWhitespaceStripped => {
-                "trailing whitespace had been stripped from body lines; restored".into()
-            }
-            Repair::QuotedPrintableDecoded => {
-                "quoted-printable parts had been decoded to 8bit; re-encoded".into()
-            }
-            Repair::MboxQuoting { lines } => format!(
-                "the mailbox format's quoting of {lines} line(s) starting with \"From \" had been taken off by the reader; put back"
-            ),
-            Repair::AppendedContent { appended, .. } => format!(
-                "{} bytes were appended after signing (not covered by the signature): {:?}",
-                appended.len(),
-                appended.chars().take(120).collect::<String>()
-            ),
-        }
-    }
 }
 
 /// The candidate repairs of `raw`, each with the bytes it gives. Bounded:

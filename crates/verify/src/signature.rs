@@ -1,11 +1,11 @@
 //! The DKIM-Signature header field (RFC 6376 3.5), parsed and checked.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tamis_keys::tag_list_strict as tag_list;
 
 use crate::canon::Canon;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Algorithm {
     #[serde(rename = "rsa-sha256")]
     RsaSha256,

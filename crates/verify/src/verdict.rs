@@ -13,47 +13,14 @@ use serde::Serialize;
 
 use crate::message::{DISPLAYED, Message};
 use crate::repair::{self, Repair};
+pub use crate::vocabulary::{NotProof, Reason, SignatureFact, Verdict};
 use crate::{HeaderCheck, KeyLookup, KeyStatus, Options, Outcome, SignatureReport, verify_dkim};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Authentic,
-    AuthenticTransformed,
-    Tampered,
-    Forged,
-    Unverifiable,
-}
-
-impl Verdict {
-    pub fn name(self) -> &'static str {
-        match self {
-            Verdict::Authentic => "authentic",
-            Verdict::AuthenticTransformed => "authentic_transformed",
-            Verdict::Tampered => "tampered",
-            Verdict::Forged => "forged",
-            Verdict::Unverifiable => "unverifiable",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Verdict> {
-        [
-            Verdict::Authentic,
-            Verdict::AuthenticTransformed,
-            Verdict::Tampered,
-            Verdict::Forged,
-            Verdict::Unverifiable,
-        ]
-        .into_iter()
-        .find(|v| v.name() == s)
-    }
-}
 
 #[derive(Clone, Debug, Hash, Serialize)]
 pub struct Assessment {
     pub verdict: Verdict,
-    /// Plain words, most important first.
-    pub reasons: Vec<String>,
+    /// What was established, most important first (words: `Display`).
+    pub reasons: Vec<Reason>,
     /// The repairs that made a signature verify, if any.
     pub repairs: Vec<Repair>,
     pub from_domain: Option<String>,
@@ -122,7 +89,11 @@ pub fn assess(raw: &[u8], keys: &dyn KeyLookup, opts: AssessOptions) -> Assessme
             if let Some(reason) = first_proof(&ctx, &m, &reports) {
                 a.verdict = Verdict::AuthenticTransformed;
                 a.reasons.push(reason);
-                a.reasons.extend(repairs.iter().map(Repair::describe));
+                a.reasons.extend(
+                    repairs
+                        .iter()
+                        .map(|r| Reason::Repaired { repair: r.clone() }),
+                );
                 a.repairs = repairs;
                 a.repaired = Some(reports);
                 return a;
@@ -139,7 +110,9 @@ pub fn assess(raw: &[u8], keys: &dyn KeyLookup, opts: AssessOptions) -> Assessme
                     signed_bytes,
                     appended: String::from_utf8_lossy(&appended).into_owned(),
                 };
-                a.reasons.push(repair.describe());
+                a.reasons.push(Reason::Repaired {
+                    repair: repair.clone(),
+                });
                 repairs.push(repair);
                 a.repairs = repairs;
                 a.repaired = Some(cut_reports);
@@ -147,14 +120,10 @@ pub fn assess(raw: &[u8], keys: &dyn KeyLookup, opts: AssessOptions) -> Assessme
                     // A list (or other relay) re-signed the message with the
                     // footer: the appended part is the relay's, on its word.
                     a.verdict = Verdict::AuthenticTransformed;
-                    a.reasons.insert(0, "the author's signature proves the message up to the appended part, and the relay that appended it signed the whole".into());
+                    a.reasons.insert(0, Reason::AppendedVouched);
                 } else {
                     a.verdict = Verdict::Tampered;
-                    a.reasons.insert(
-                        0,
-                        "content was added after the author signed, and nobody vouches for it"
-                            .into(),
-                    );
+                    a.reasons.insert(0, Reason::AppendedUnvouched);
                 }
                 return a;
             }
@@ -167,17 +136,21 @@ pub fn assess(raw: &[u8], keys: &dyn KeyLookup, opts: AssessOptions) -> Assessme
 
 /// The verdict of one copy: the message's, except that a copy the reader
 /// had to transform to get the message (mbox `>From` un-quoting) was not
-/// stored as sent, so an authentic message is `authentic_transformed` there.
+/// stored as sent, so an authentic message is `authentic_transformed` there;
+/// a copy converted from an Outlook file lost the bytes any signature
+/// covered, so nothing is proven of it.
 pub fn occurrence_verdict(
     message: Verdict,
+    converted: bool,
     reader_note: Option<&str>,
-) -> (Verdict, Option<String>) {
+) -> (Verdict, Option<Reason>) {
     match (message, reader_note) {
+        _ if converted => (Verdict::Unverifiable, Some(Reason::ConvertedCopy)),
         (Verdict::Authentic, Some(note)) => (
             Verdict::AuthenticTransformed,
-            Some(format!(
-                "this copy was changed by the mailbox format and restored by the reader: {note}"
-            )),
+            Some(Reason::RestoredCopy {
+                note: note.to_string(),
+            }),
         ),
         (v, _) => (v, None),
     }
@@ -196,73 +169,70 @@ fn aligned(ctx: &Ctx<'_>, r: &SignatureReport) -> bool {
 }
 
 /// Does this passing signature prove the message? `Err` says why not.
-fn proves(ctx: &Ctx<'_>, msg: &Message<'_>, r: &SignatureReport) -> Result<String, String> {
+fn proves(ctx: &Ctx<'_>, msg: &Message<'_>, r: &SignatureReport) -> Result<Reason, NotProof> {
     let Some(sig) = &r.signature else {
-        return Err("unreadable signature".into());
+        return Err(NotProof::Unreadable);
     };
     if r.result != Outcome::Pass {
-        return Err("does not verify".into());
+        return Err(NotProof::DoesNotVerify);
     }
     if !aligned(ctx, r) {
-        return Err(format!(
-            "d={} is a third party, not the From domain",
-            sig.domain
-        ));
+        return Err(NotProof::ThirdParty {
+            domain: sig.domain.clone(),
+        });
     }
     if let Some(KeyStatus::Found {
         bits, revealed_at, ..
     }) = &r.key
     {
-        if bits.is_some_and(|b| b < 1024) {
-            return Err(format!(
-                "the key is {}-bit RSA: keys this short can be factored, so the signature proves nothing",
-                bits.unwrap_or(0)
-            ));
+        if let Some(bits) = bits.filter(|b| *b < 1024) {
+            return Err(NotProof::WeakKey { bits });
         }
         if let Some(rv) = revealed_at
             && ctx.dump_seen.is_none_or(|seen| seen >= *rv)
         {
-            return Err("the key's private half was published before the dump appeared: anyone could have made this signature".into());
+            return Err(NotProof::RevealedKey);
         }
     }
-    if let Some(extra) = r.unsigned_body_bytes.filter(|n| *n > 0) {
-        return Err(format!(
-            "{extra} bytes of the body come after what l= signs"
-        ));
+    if let Some(bytes) = r.unsigned_body_bytes.filter(|n| *n > 0) {
+        return Err(NotProof::UnsignedBodyBytes { bytes });
     }
-    for (name, &present) in DISPLAYED.iter().zip(&msg.displayed) {
+    for (name, &shown) in DISPLAYED.iter().zip(&msg.displayed) {
         let signed = sig
             .headers
             .iter()
             .filter(|h| h.eq_ignore_ascii_case(name))
             .count();
-        if present > signed && signed > 0 {
-            return Err(format!(
-                "the message shows {present} {name} fields but the signature covers {signed}: one shown to the reader is unsigned"
-            ));
+        if shown > signed && signed > 0 {
+            return Err(NotProof::UnsignedField {
+                field: name.to_string(),
+                shown,
+                signed,
+            });
         }
     }
     let bits = match &r.key {
-        Some(KeyStatus::Found { bits: Some(b), .. }) => format!("{b}-bit "),
-        _ => String::new(),
+        Some(KeyStatus::Found { bits, .. }) => *bits,
+        _ => None,
     };
-    Ok(format!(
-        "signed by {} (s={}, {}{}) and verified: From, {} and the body are as sent",
-        sig.domain,
-        sig.selector,
+    Ok(Reason::Proven {
+        domain: sig.domain.clone(),
+        selector: sig.selector.clone(),
         bits,
-        sig.algorithm.name(),
-        sig.headers
+        algorithm: sig.algorithm,
+        fields: sig
+            .headers
             .iter()
-            .filter(|h| !h.eq_ignore_ascii_case("from")
-                && DISPLAYED.iter().any(|d| d.eq_ignore_ascii_case(h)))
+            .filter(|h| {
+                !h.eq_ignore_ascii_case("from")
+                    && DISPLAYED.iter().any(|d| d.eq_ignore_ascii_case(h))
+            })
             .map(|h| h.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
+            .collect(),
+    })
 }
 
-fn first_proof(ctx: &Ctx<'_>, msg: &Message<'_>, reports: &[SignatureReport]) -> Option<String> {
+fn first_proof(ctx: &Ctx<'_>, msg: &Message<'_>, reports: &[SignatureReport]) -> Option<Reason> {
     reports.iter().find_map(|r| proves(ctx, msg, r).ok())
 }
 
@@ -300,123 +270,50 @@ fn explain_failure(ctx: &Ctx<'_>, msg: &Message<'_>, a: &mut Assessment) {
     let sigs = &a.signatures;
     if sigs.is_empty() {
         a.verdict = Verdict::Unverifiable;
-        a.reasons
-            .push("no DKIM signature: nothing proves or disproves it".into());
+        a.reasons.push(Reason::NoSignature);
         if let Some(claim) = lying_authentication_results(msg, sigs) {
             a.verdict = Verdict::Forged;
             a.reasons.insert(0, claim);
         }
         return;
     }
-    let mut verdict = Verdict::Unverifiable;
-    let mut reasons: Vec<(Verdict, String)> = Vec::new();
+    // Each signature's fact, with the verdict it points to.
+    let mut reasons: Vec<(Verdict, Reason)> = Vec::new();
     for r in sigs {
         let Some(sig) = &r.signature else {
             reasons.push((
                 Verdict::Unverifiable,
-                format!(
-                    "signature {} is unreadable: {}",
-                    r.index + 1,
-                    r.error.clone().unwrap_or_default()
-                ),
+                Reason::UnreadableSignature {
+                    index: r.index,
+                    error: r.error.clone().unwrap_or_default(),
+                },
             ));
             continue;
         };
-        let who = format!("d={} s={}", sig.domain, sig.selector);
-        let is_aligned = aligned(ctx, r);
-        let finding = match (&r.key, &r.header, r.body_hash_matches) {
-            (Some(KeyStatus::NotFound), _, _) => (
-                Verdict::Unverifiable,
-                format!(
-                    "{who}: no archive holds this key; find it to verify (`tamis keys missing`)"
-                ),
-            ),
-            (Some(KeyStatus::TempFail { reason }), _, _) => (
-                Verdict::Unverifiable,
-                format!("{who}: key lookup failed ({reason})"),
-            ),
-            (Some(KeyStatus::Revoked), _, _) => (
-                Verdict::Unverifiable,
-                format!("{who}: the archived key record is revoked (empty p=)"),
-            ),
-            (Some(KeyStatus::Unusable { reason }), _, _) => (
-                Verdict::Unverifiable,
-                format!("{who}: the key cannot be used: {reason}"),
-            ),
-            (_, Some(HeaderCheck::NotThisKey), _) if is_aligned => (
-                Verdict::Forged,
-                format!(
-                    "{who}: the signature was not made with this domain's key (opening it with the key gives no signature block): made with another key, a forger's or a rotated one"
-                ),
-            ),
-            (_, Some(HeaderCheck::SignedOtherHeaders { .. }), Some(true)) if is_aligned => (
-                Verdict::Tampered,
-                format!(
-                    "{who}: this key signed these headers in another form: signed header fields (From, To, Subject, Date...) were altered after signing; the body is as signed"
-                ),
-            ),
-            (_, Some(HeaderCheck::SignedOtherHeaders { .. }), _) if is_aligned => (
-                Verdict::Tampered,
-                format!("{who}: both the signed headers and the body were altered after signing"),
-            ),
-            (_, Some(HeaderCheck::Valid), Some(false)) if is_aligned && has_8bit_text(msg) => (
-                Verdict::Unverifiable,
-                format!(
-                    "{who}: the header signature holds, proving the fields in h=; the body differs from what was signed, but it has 8bit text parts, which a tool decoding quoted-printable also produces: archive damage cannot be told from an edit"
-                ),
-            ),
-            (_, Some(HeaderCheck::Valid), Some(false)) if is_aligned => (
-                Verdict::Tampered,
-                format!(
-                    "{who}: the header signature holds, proving From, Date, Subject and To as listed in h=, but the body was altered after signing"
-                ),
-            ),
-            (_, Some(HeaderCheck::Invalid), Some(true)) if is_aligned => (
-                Verdict::Tampered,
-                format!(
-                    "{who}: the Ed25519 header signature does not verify (signed headers altered, or another key); the body is as signed"
-                ),
-            ),
-            (_, Some(HeaderCheck::Invalid), _) if is_aligned => (
-                Verdict::Tampered,
-                format!("{who}: neither the header signature nor the body hash verifies"),
-            ),
-            _ if r.result == Outcome::Pass => match proves(ctx, msg, r) {
-                Ok(_) => (Verdict::Unverifiable, format!("{who}: verifies")),
-                Err(why) if why.contains("unsigned") || why.contains("l= signs") => {
-                    (Verdict::Tampered, format!("{who}: verifies, but {why}"))
-                }
-                Err(why) => (Verdict::Unverifiable, format!("{who}: verifies, but {why}")),
+        let fact = signature_fact(ctx, msg, r);
+        reasons.push((
+            fact.indicates(),
+            Reason::Signature {
+                domain: sig.domain.clone(),
+                selector: sig.selector.clone(),
+                fact,
             },
-            _ if !is_aligned => (
-                Verdict::Unverifiable,
-                format!("{who}: a third party's signature, which does not verify"),
-            ),
-            _ => (
-                Verdict::Unverifiable,
-                format!(
-                    "{who}: {}",
-                    r.error
-                        .clone()
-                        .unwrap_or_else(|| r.result.name().to_string())
-                ),
-            ),
-        };
-        reasons.push(finding);
+        ));
     }
-    // The strongest finding decides: forged over tampered over unverifiable.
-    for (v, _) in &reasons {
-        verdict = match (verdict, *v) {
-            (_, Verdict::Forged) | (Verdict::Forged, _) => Verdict::Forged,
-            (_, Verdict::Tampered) | (Verdict::Tampered, _) => Verdict::Tampered,
-            _ => Verdict::Unverifiable,
-        };
-    }
-    reasons.sort_by_key(|(v, _)| match v {
+    // The strongest fact decides: forged over tampered over unverifiable.
+    let weight = |v: Verdict| match v {
         Verdict::Forged => 0,
         Verdict::Tampered => 1,
         _ => 2,
-    });
+    };
+    let mut verdict = reasons
+        .iter()
+        .map(|(v, _)| *v)
+        .min_by_key(|v| weight(*v))
+        .filter(|v| v.accuses())
+        .unwrap_or(Verdict::Unverifiable);
+    reasons.sort_by_key(|(v, _)| weight(*v));
+    let mut reasons: Vec<Reason> = reasons.into_iter().map(|(_, r)| r).collect();
     // Mailing lists rewrite subjects and append footers: a failure on a
     // message a list handled is what list delivery looks like, not proof of
     // tampering. (Adding List-Id can only soften an accusation this way,
@@ -424,16 +321,10 @@ fn explain_failure(ctx: &Ctx<'_>, msg: &Message<'_>, a: &mut Assessment) {
     let via_list = msg.all("List-Id").next().is_some() || msg.all("List-Post").next().is_some();
     if verdict == Verdict::Tampered && via_list {
         verdict = Verdict::Unverifiable;
-        reasons.insert(
-            0,
-            (
-                Verdict::Unverifiable,
-                "a mailing list handled this message (List-Id), and lists rewrite subjects and bodies: the failures below are consistent with that, so they prove no tampering".to_string(),
-            ),
-        );
+        reasons.insert(0, Reason::MailingList);
     }
     a.verdict = verdict;
-    a.reasons = reasons.into_iter().map(|(_, r)| r).collect();
+    a.reasons = reasons;
     if a.verdict == Verdict::Unverifiable
         && let Some(claim) = lying_authentication_results(msg, sigs)
     {
@@ -442,10 +333,51 @@ fn explain_failure(ctx: &Ctx<'_>, msg: &Message<'_>, a: &mut Assessment) {
     }
 }
 
+/// What a signature that does not prove the message shows.
+fn signature_fact(ctx: &Ctx<'_>, msg: &Message<'_>, r: &SignatureReport) -> SignatureFact {
+    let is_aligned = aligned(ctx, r);
+    match (&r.key, &r.header, r.body_hash_matches) {
+        (Some(KeyStatus::NotFound), _, _) => SignatureFact::KeyNotFound,
+        (Some(KeyStatus::TempFail { reason }), _, _) => SignatureFact::KeyLookupFailed {
+            reason: reason.clone(),
+        },
+        (Some(KeyStatus::Revoked), _, _) => SignatureFact::KeyRevoked,
+        (Some(KeyStatus::Unusable { reason }), _, _) => SignatureFact::KeyUnusable {
+            reason: reason.clone(),
+        },
+        (_, Some(HeaderCheck::NotThisKey), _) if is_aligned => SignatureFact::NotThisKey,
+        (_, Some(HeaderCheck::SignedOtherHeaders { .. }), Some(true)) if is_aligned => {
+            SignatureFact::HeadersAltered
+        }
+        (_, Some(HeaderCheck::SignedOtherHeaders { .. }), _) if is_aligned => {
+            SignatureFact::HeadersAndBodyAltered
+        }
+        (_, Some(HeaderCheck::Valid), Some(false)) if is_aligned && has_8bit_text(msg) => {
+            SignatureFact::BodyDiffersIn8bit
+        }
+        (_, Some(HeaderCheck::Valid), Some(false)) if is_aligned => SignatureFact::BodyAltered,
+        (_, Some(HeaderCheck::Invalid), Some(true)) if is_aligned => {
+            SignatureFact::HeaderSignatureInvalid
+        }
+        (_, Some(HeaderCheck::Invalid), _) if is_aligned => SignatureFact::NeitherVerifies,
+        _ if r.result == Outcome::Pass => match proves(ctx, msg, r) {
+            Ok(_) => SignatureFact::Verifies,
+            Err(why) => SignatureFact::VerifiesBut { why },
+        },
+        _ if !is_aligned => SignatureFact::ThirdPartyFails,
+        _ => SignatureFact::Fails {
+            detail: r
+                .error
+                .clone()
+                .unwrap_or_else(|| r.result.name().to_string()),
+        },
+    }
+}
+
 /// An Authentication-Results field claiming `dkim=pass` for a signature
 /// the message does not carry: a receiving server does not invent one, a
 /// forger pasting headers does.
-fn lying_authentication_results(msg: &Message<'_>, sigs: &[SignatureReport]) -> Option<String> {
+fn lying_authentication_results(msg: &Message<'_>, sigs: &[SignatureReport]) -> Option<Reason> {
     for f in msg.all("Authentication-Results") {
         let text = f.text();
         for clause in text.split(';') {
@@ -475,10 +407,7 @@ fn lying_authentication_results(msg: &Message<'_>, sigs: &[SignatureReport]) -> 
                 d_ok && b_ok
             });
             if !carried {
-                return Some(format!(
-                    "an Authentication-Results field claims a passing DKIM signature{} that this message does not carry: a receiving server records what it saw; this claim was written by someone else",
-                    d.map(|d| format!(" by {d}")).unwrap_or_default()
-                ));
+                return Some(Reason::LyingAuthenticationResults { domain: d });
             }
         }
     }

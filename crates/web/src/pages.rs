@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use mail_parser::{MessageParser, MimeHeaders};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
-use tamis_case::ExportRow;
+use tamis_case::{ExportRow, Verdict};
 use tamis_search::{Hit, Request, Sort};
 
 use crate::{Result, State, render};
@@ -130,21 +130,13 @@ fn sha_ok(sha: &str) -> bool {
 
 // ---------------------------------------------------------------- dashboard
 
-const VERDICTS: [&str; 5] = [
-    "authentic",
-    "authentic_transformed",
-    "unverifiable",
-    "tampered",
-    "forged",
-];
-
 async fn dashboard(st: Shared) -> Result<Markup> {
     st.with_case(|st, case| {
         let all = st.index.search(&Request { query: "", limit: 1, facets: true, ..Request::default() }, None)?;
         let facets = all.facets.unwrap_or_default();
         // Weeks (from Monday) stacked by verdict: one facet pass per verdict.
         let mut weeks: BTreeMap<String, BTreeMap<&str, u64>> = BTreeMap::new();
-        for v in VERDICTS {
+        for v in Verdict::ALL.map(Verdict::name) {
             let r = st.index.search(
                 &Request { query: &format!("verdict:{v}"), limit: 1, facets: true, ..Request::default() },
                 None,
@@ -234,7 +226,7 @@ fn timeline(months: &BTreeMap<String, BTreeMap<&str, u64>>) -> Markup {
     for (i, (month, counts)) in months.iter().enumerate() {
         let x = i as u64 * (w + gap);
         let mut y = h;
-        for v in VERDICTS {
+        for v in Verdict::ALL.map(Verdict::name) {
             let n = counts.get(v).copied().unwrap_or(0);
             if n > 0 {
                 let bar = (n * h).div_ceil(max);
@@ -254,7 +246,7 @@ fn timeline(months: &BTreeMap<String, BTreeMap<&str, u64>>) -> Markup {
                     @if i % 8 == 0 { text x=(i as u64 * (w + gap)) y=(h + 14) { (month) } }
                 }
             }
-            figcaption { @for v in VERDICTS { span class={ "key b-" (v) } { (v) } " " } }
+            figcaption { @for v in Verdict::ALL.map(Verdict::name) { span class={ "key b-" (v) } { (v) } " " } }
         }
     }
 }
@@ -391,7 +383,7 @@ async fn message(st: Shared, Path(sha): Path<String>) -> Result<Response> {
         let stored = case.search_text(&sha)?.unwrap_or_default();
         let (is_html, text) = (stored.html, stored.body);
         let thread = case.thread_of(&sha)?;
-        let verdict = first.verdict.as_deref().unwrap_or("pending");
+        let verdict = first.verdict.map_or("pending", Verdict::name);
         let (tags, notes) = match st.notes.lock() {
             Ok(a) => (a.tags_of(&sha)?, a.notes_of(&sha)?),
             Err(_) => (Vec::new(), Vec::new()),
@@ -478,7 +470,7 @@ async fn message(st: Shared, Path(sha): Path<String>) -> Result<Response> {
                 h2 { "Where it was found (" (copies.len()) ")" }
                 ul { @for c in &copies {
                     li { code { (c.root) "/" (c.source) } " " (c.format)
-                        @if let Some(v) = &c.verdict { @if v != verdict { " " (badge(v)) } } }
+                        @if let Some(v) = c.verdict { @if v.name() != verdict { " " (badge(v.name())) } } }
                 } }
                 p {
                     a href={ "/m/" (sha) "/raw" } { "Raw source" } " · "
