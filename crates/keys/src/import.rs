@@ -9,6 +9,39 @@ pub struct ImportError {
     pub reason: String,
 }
 
+/// The formats a key file may be in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyFileFormat {
+    JsonLines,
+    Zone,
+    Dig,
+}
+
+impl KeyFileFormat {
+    /// Which format `text` is in, from its first non-empty line (JSON lines
+    /// open with `{`) and `dig`'s own banner or section names; anything
+    /// else is read as a zone file.
+    pub fn detect(text: &str) -> KeyFileFormat {
+        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        if first.trim_start().starts_with('{') {
+            KeyFileFormat::JsonLines
+        } else if text.contains("<<>> DiG") || text.contains(";; ANSWER SECTION") {
+            KeyFileFormat::Dig
+        } else {
+            KeyFileFormat::Zone
+        }
+    }
+}
+
+/// The key records in `text`, in whichever format it is in.
+pub fn parse_any(text: &str) -> Vec<Result<KeyRecord, ImportError>> {
+    match KeyFileFormat::detect(text) {
+        KeyFileFormat::JsonLines => parse_jsonl(text),
+        KeyFileFormat::Zone => parse_zone(text),
+        KeyFileFormat::Dig => parse_dig(text),
+    }
+}
+
 /// `{"domain","selector","record","first_seen","last_seen","revealed_at","source"}`
 /// per line; all but the first three optional, unknown fields ignored.
 /// Lines with `"error"` instead of a record (a lookup that failed) are
@@ -329,6 +362,33 @@ esc._domainkey IN TXT "a\"b\059c;d"
         assert_eq!(a, b);
         for r in &a {
             crate::parse_key_record(&r.record).unwrap();
+        }
+    }
+}
+
+#[cfg(test)]
+mod detect_tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_told_by_content() {
+        for (text, want) in [
+            ("\n{\"domain\":\"a\"}\n", KeyFileFormat::JsonLines),
+            (
+                "; <<>> DiG 9.18 <<>> TXT s._domainkey.a\n",
+                KeyFileFormat::Dig,
+            ),
+            (
+                ";; ANSWER SECTION:\ns._domainkey.a. 300 IN TXT \"v=DKIM1\"\n",
+                KeyFileFormat::Dig,
+            ),
+            (
+                "s._domainkey.a. IN TXT \"v=DKIM1; p=\"\n",
+                KeyFileFormat::Zone,
+            ),
+            ("", KeyFileFormat::Zone),
+        ] {
+            assert_eq!(KeyFileFormat::detect(text), want, "{text:?}");
         }
     }
 }

@@ -13,7 +13,7 @@ pub mod dns;
 mod import;
 mod record;
 
-pub use import::{ImportError, parse_dig, parse_jsonl, parse_zone};
+pub use import::{ImportError, KeyFileFormat, parse_any, parse_dig, parse_jsonl, parse_zone};
 pub use record::{
     DkimKey, KeyError, KeyType, parse_key_record, rsa_components, tag_list, tag_list_strict,
 };

@@ -14,6 +14,12 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
 };
 
+/// The version of what the index holds: its fields, how their words are
+/// cut, what each document is built from. Change it with any of them: an
+/// index of another version is dropped and built again from the case.
+/// (1: the index of catalog schemas 4-8, which carried no version file.)
+pub const VERSION: u32 = 2;
+
 /// Tokenizer names, as registered on the index.
 pub const FOLDED: &str = "tamis_folded";
 pub const EXACT: &str = "tamis_exact";

@@ -101,15 +101,6 @@ impl SearchIndex {
         })
     }
 
-    /// Empty the index; the next refresh indexes every message.
-    pub fn clear(&self, case: &mut Case) -> Result<()> {
-        let mut writer: IndexWriter<TantivyDocument> = self.index.writer(WRITER_HEAP)?;
-        writer.delete_all_documents()?;
-        writer.commit()?;
-        case.forget_indexed()?;
-        Ok(())
-    }
-
     fn document(&self, r: &IndexRecord, text: &SearchText) -> TantivyDocument {
         let f = &self.fields;
         let mut d = TantivyDocument::new();

@@ -49,6 +49,10 @@ pub enum SearchError {
     Query(#[from] query::QueryError),
     #[error("search index files: {0}")]
     Io(#[from] std::io::Error),
+    #[error(
+        "the search index was built by another tamis (index version {found}, this one uses {wanted}): any command that updates the case rebuilds it"
+    )]
+    Outdated { found: u32, wanted: u32 },
 }
 
 pub type Result<T, E = SearchError> = std::result::Result<T, E>;
@@ -133,11 +137,88 @@ pub struct DuplicateGroup {
     pub messages: Vec<String>,
 }
 
+/// Beside tantivy's files: the [`fields::VERSION`] the index was built at.
+const VERSION_FILE: &str = "tamis-index-version";
+
+/// What [`SearchIndex::open_current`] had to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Opened {
+    /// The index was there, at this version.
+    Current,
+    /// There was none: an empty one was created.
+    Created,
+    /// An index of another version (`found`; 1 for one that predates the
+    /// version file) or one that could not be opened was dropped; an empty
+    /// one took its place, and the case's record of what it held was
+    /// forgotten, so the next refresh indexes every message.
+    Dropped { found: Option<u32> },
+}
+
 impl SearchIndex {
-    /// Open the index of the case at `case_dir`, creating it if absent.
+    /// Open the index of the case at `case_dir` for searching, creating it
+    /// if absent. An index of another version is refused
+    /// ([`SearchError::Outdated`]): [`SearchIndex::open_current`] rebuilds it.
     pub fn open(case_dir: &Path) -> Result<SearchIndex> {
+        if let Some(found) = Self::version_at(case_dir)
+            && found != fields::VERSION
+        {
+            return Err(SearchError::Outdated {
+                found,
+                wanted: fields::VERSION,
+            });
+        }
+        Self::open_dir(case_dir)
+    }
+
+    /// Open the index of `case`, dropping it first if it is of another
+    /// version or cannot be opened: the index is derived data, made again
+    /// from the case by the next refresh.
+    pub fn open_current(case: &mut Case) -> Result<(SearchIndex, Opened)> {
+        let dir = case.dir().join(DIR);
+        let found = Self::version_at(case.dir());
+        let opened = match found {
+            _ if !Self::exists(case.dir()) => Opened::Created,
+            Some(v) if v == fields::VERSION => match Self::open_dir(case.dir()) {
+                Ok(index) => return Ok((index, Opened::Current)),
+                Err(_) => Opened::Dropped { found },
+            },
+            _ => Opened::Dropped { found },
+        };
+        if let Opened::Dropped { .. } = opened {
+            std::fs::remove_dir_all(&dir)?;
+            case.forget_indexed()?;
+        }
+        Ok((Self::open_dir(case.dir())?, opened))
+    }
+
+    /// Drop the index and start an empty one: the next refresh indexes
+    /// every message (`tamis index --rebuild`).
+    pub fn rebuild(case: &mut Case) -> Result<SearchIndex> {
+        let dir = case.dir().join(DIR);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        case.forget_indexed()?;
+        Self::open_dir(case.dir())
+    }
+
+    /// The version of the index in `case_dir`: `None` without an index, 1
+    /// for one built before indexes carried a version.
+    fn version_at(case_dir: &Path) -> Option<u32> {
+        if !Self::exists(case_dir) {
+            return None;
+        }
+        let text = std::fs::read_to_string(case_dir.join(DIR).join(VERSION_FILE));
+        Some(text.ok().and_then(|t| t.trim().parse().ok()).unwrap_or(1))
+    }
+
+    fn open_dir(case_dir: &Path) -> Result<SearchIndex> {
         let dir = case_dir.join(DIR);
         std::fs::create_dir_all(&dir)?;
+        let version = dir.join(VERSION_FILE);
+        if !version.exists() {
+            std::fs::write(&version, format!("{}\n", fields::VERSION))?;
+        }
         let (schema, fields) = Fields::schema();
         let mmap = tantivy::directory::MmapDirectory::open(&dir)?;
         let index = Index::open_or_create(mmap, schema)?;

@@ -37,6 +37,10 @@ fn a_case_made_by_an_earlier_release_opens_searches_shows_and_reverifies() {
         said.contains("written by an older tamis") && said.contains("judged again"),
         "{said}"
     );
+    assert!(
+        said.contains("search index was of another tamis (version 1): rebuilt"),
+        "{said}"
+    );
     let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(found["total"], 5, "{found}");
 
@@ -57,4 +61,23 @@ fn a_case_made_by_an_earlier_release_opens_searches_shows_and_reverifies() {
     assert!(out.status.success(), "{said}");
     assert!(said.contains("(0 verdicts changed)"), "{said}");
     assert_snapshot("compat-v8.txt", &verdict_snapshot(&export(&case), false));
+
+    // Opened again, nothing is left to upgrade.
+    let out = run(&["status", "--case", case_arg]);
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A rebuild starts the index again from the case, whatever it held.
+    let rebuilt = run_ok(&["index", "--case", case_arg, "--rebuild"]);
+    assert!(
+        rebuilt.starts_with("indexed 18 of 18 messages"),
+        "{rebuilt}"
+    );
+    let found = run_ok(&["search", "--case", case_arg, "--json", "verdict:tampered"]);
+    let found: serde_json::Value = serde_json::from_str(&found).unwrap();
+    assert_eq!(found["total"], 5, "{found}");
 }

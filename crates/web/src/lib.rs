@@ -85,12 +85,15 @@ impl State {
 /// every page but the login needs a session.
 pub fn app(case_dir: &Path, access: Option<Access>) -> Result<Router> {
     let mut case = Case::open(case_dir)?;
-    if !SearchIndex::exists(case_dir) {
-        SearchIndex::open(case_dir)?.refresh(&mut case, &mut |_, _| {})?;
+    // Created if missing, rebuilt if of another version: the workbench
+    // searches from its first page.
+    let (index, opened) = SearchIndex::open_current(&mut case)?;
+    if opened != tamis_search::Opened::Current {
+        index.refresh(&mut case, &mut |_, _| {})?;
     }
     let state = Arc::new(State {
         dir: case_dir.to_path_buf(),
-        index: SearchIndex::open(case_dir)?,
+        index,
         idle: Mutex::new(vec![case]),
         notes: Mutex::new(Annotations::open(case_dir)?),
         csrf: hex::encode(rand::random::<[u8; 32]>()),

@@ -25,18 +25,13 @@ fn in_chromium(name: &str, dump: &Path, keys: &Path) {
     let case_dir = dir.path().join("b.case");
     let mut case = Case::create(&case_dir).unwrap();
     let roots: Vec<PathBuf> = vec![dump.to_path_buf(), here.join("tests/data/xss")];
-    case.ingest(&roots, &IngestOptions::default(), &mut |_| {})
-        .unwrap();
-    let keys = std::fs::read_to_string(keys).unwrap();
-    let keys: Vec<_> = tamis_keys::parse_jsonl(&keys)
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    case.import_keys(&keys).unwrap();
-    case.verify(false, &mut |_, _| {}).unwrap();
-    case.examine(
+    tamis_triage::triage(
+        &mut case,
+        &roots,
+        &IngestOptions::default(),
+        &[keys.to_path_buf()],
         &tamis_forensics::isolate::Pool::in_process(),
-        &mut |_, _| {},
+        &mut |_| {},
     )
     .unwrap();
     drop(case);

@@ -21,16 +21,13 @@ fn server() -> SocketAddr {
         let dir = tempfile::tempdir().unwrap().keep();
         let case_dir = dir.join("x.case");
         let mut case = Case::create(&case_dir).unwrap();
-        case.ingest(
+        tamis_triage::triage(
+            &mut case,
             &[data().join("xss")],
             &IngestOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap();
-        case.verify(false, &mut |_, _| {}).unwrap();
-        case.examine(
+            &[],
             &tamis_forensics::isolate::Pool::in_process(),
-            &mut |_, _| {},
+            &mut |_| {},
         )
         .unwrap();
         drop(case);
