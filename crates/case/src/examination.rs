@@ -25,7 +25,7 @@ use tamis_forensics::profile::Profile;
 use tamis_forensics::{Finding, Severity, diff, message};
 
 use crate::blobs::{self, BlobRef};
-use crate::{Case, Reason, Result, Verdict, check_hash};
+use crate::{Case, MessageRef, Reason, Result, Verdict, check_hash};
 
 #[derive(Debug, Default, Serialize)]
 pub struct ExamineReport {
@@ -42,11 +42,11 @@ pub struct ExamineReport {
 pub struct FindingRow {
     pub kind: String,
     pub severity: String,
-    /// The message it is about (its SHA-256); `None` for case-wide ones.
-    pub message: Option<String>,
-    /// A provenance path of that message (`dir/box.mbox#3`), or of the
-    /// attachment (`…/msg.eml!report.pdf`).
-    pub source: Option<String>,
+    /// The message it is about; `None` for case-wide ones.
+    #[serde(flatten)]
+    pub message: Option<MessageRef>,
+    /// The attachment it is about, by name within the message.
+    pub attachment: Option<String>,
     pub explanation: String,
     pub data: serde_json::Value,
 }
@@ -636,30 +636,27 @@ impl Case {
              WHERE ?1 IS NULL OR f.kind = ?1
              ORDER BY CASE f.severity WHEN 'strong' THEN 0 WHEN 'notice' THEN 1 ELSE 2 END, f.kind, f.message, f.id",
         )?;
-        let mut rows: Vec<(FindingRow, Option<String>)> = st
+        let rows: Vec<(FindingRow, Option<String>)> = st
             .query_map([kind], |r| {
                 Ok((
                     FindingRow {
                         kind: r.get(0)?,
                         severity: r.get(1)?,
-                        message: r.get(2)?,
-                        source: None,
+                        message: None,
+                        attachment: r.get(3)?,
                         explanation: r.get(4)?,
                         data: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
                     },
-                    r.get(3)?,
+                    r.get(2)?,
                 ))
             })?
             .collect::<Result<_, _>>()?;
-        for (row, attachment) in &mut rows {
-            if let Some(m) = &row.message {
-                row.source = self.first_path(m)?.map(|p| match attachment {
-                    Some(a) => format!("{p}!{a}"),
-                    None => p,
-                });
-            }
-        }
-        Ok(rows.into_iter().map(|(row, _)| row).collect())
+        rows.into_iter()
+            .map(|(mut row, message)| {
+                row.message = message.map(|m| self.message_ref(&m)).transpose()?;
+                Ok(row)
+            })
+            .collect()
     }
 
     /// The first provenance path of a message (roots in order).

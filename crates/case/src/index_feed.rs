@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use crate::{Case, Result, blobs};
+use crate::{Case, MessageRef, Result, blobs};
 
 /// Headers worth searching beyond the addresses and subject: what the
 /// client, the list and the organisation call themselves.
@@ -83,7 +83,7 @@ pub struct IndexRecord {
     pub signers: Vec<String>,
     /// Kinds of the findings on the message or its documents.
     pub findings: Vec<String>,
-    /// Every copy: its source path, and that path within its root.
+    /// Every copy: the root it was found under, and its path within it.
     pub sources: Vec<(String, String)>,
     pub thread: Option<String>,
     pub attachments: Vec<IndexAttachment>,
@@ -118,15 +118,14 @@ pub struct ThreadHeader {
 /// A message of one thread, as `tamis thread` lists it.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ThreadRow {
-    pub message: String,
+    #[serde(flatten)]
+    pub message: MessageRef,
     /// A message hash, or `<message-id>` of a message the dump lacks.
     pub parent: Option<String>,
-    pub message_id: Option<String>,
     pub date_ts: Option<i64>,
     pub from: Option<String>,
     pub subject: Option<String>,
     pub verdict: Option<String>,
-    pub source: Option<String>,
 }
 
 /// One line of a thread in reading order.
@@ -142,7 +141,7 @@ pub enum ThreadLine<'a> {
 /// so a hostile chain of a million replies cannot overflow the stack.
 pub fn thread_lines<'a>(rows: &'a [ThreadRow]) -> Vec<(usize, ThreadLine<'a>)> {
     let present: std::collections::HashSet<&str> =
-        rows.iter().map(|r| r.message.as_str()).collect();
+        rows.iter().map(|r| r.message.sha256.as_str()).collect();
     let mut children: HashMap<Option<&str>, Vec<&ThreadRow>> = HashMap::new();
     let mut missing: Vec<&str> = Vec::new();
     for r in rows {
@@ -170,7 +169,7 @@ pub fn thread_lines<'a>(rows: &'a [ThreadRow]) -> Vec<(usize, ThreadLine<'a>)> {
     while let Some((depth, line)) = stack.pop() {
         out.push((depth, line));
         let key = match line {
-            ThreadLine::Message(r) => r.message.as_str(),
+            ThreadLine::Message(r) => r.message.sha256.as_str(),
             ThreadLine::Missing(m) => m,
         };
         push_children(&mut stack, Some(key), depth + 1);
@@ -265,24 +264,32 @@ impl Case {
     /// The messages of one thread, oldest first.
     pub fn thread_rows(&self, thread: &str) -> Result<Vec<ThreadRow>> {
         let mut st = self.conn.prepare(
-            "SELECT t.message, t.parent, m.message_id, m.date_ts, m.from_addr, m.subject, v.verdict,
-                    (SELECT r.path || '/' || o.path FROM occurrences o JOIN roots r ON r.id = o.root
-                     WHERE o.message = t.message ORDER BY o.root, o.path LIMIT 1)
+            "WITH first AS (
+                 SELECT o.message, r.path AS root, o.path AS source,
+                        ROW_NUMBER() OVER (PARTITION BY o.message ORDER BY o.root, o.path) AS n
+                 FROM threads t JOIN occurrences o ON o.message = t.message JOIN roots r ON r.id = o.root
+                 WHERE t.thread = ?1)
+             SELECT t.message, t.parent, m.message_id, m.date_ts, m.from_addr, m.subject, v.verdict,
+                    f.root, f.source
              FROM threads t JOIN messages m ON m.sha256 = t.message
              LEFT JOIN verdicts v ON v.message = t.message
+             LEFT JOIN first f ON f.message = t.message AND f.n = 1
              WHERE t.thread = ?1 ORDER BY m.date_ts, t.message",
         )?;
         let rows = st
             .query_map([thread], |r| {
                 Ok(ThreadRow {
-                    message: r.get(0)?,
+                    message: MessageRef {
+                        sha256: r.get(0)?,
+                        message_id: r.get(2)?,
+                        root: r.get(7)?,
+                        source: r.get(8)?,
+                    },
                     parent: r.get(1)?,
-                    message_id: r.get(2)?,
                     date_ts: r.get(3)?,
                     from: r.get(4)?,
                     subject: r.get(5)?,
                     verdict: r.get(6)?,
-                    source: r.get(7)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -426,7 +433,7 @@ impl Case {
             },
         )?;
         each(
-            "SELECT o.message, r.path || '/' || o.path, o.path FROM occurrences o JOIN roots r ON r.id = o.root
+            "SELECT o.message, r.path, o.path FROM occurrences o JOIN roots r ON r.id = o.root
              WHERE o.message BETWEEN ?1 AND ?2 ORDER BY o.message, o.root, o.path",
             &mut |rec, row| {
                 rec.sources.push((row.get(1)?, row.get(2)?));

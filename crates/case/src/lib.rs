@@ -384,6 +384,27 @@ impl Case {
         Ok(())
     }
 
+    /// How outputs name `message`: its Message-ID and first copy.
+    pub fn message_ref(&self, message: &str) -> Result<MessageRef> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT m.message_id, r.path, o.path FROM messages m
+                 LEFT JOIN occurrences o ON o.message = m.sha256
+                 LEFT JOIN roots r ON r.id = o.root
+                 WHERE m.sha256 = ?1 ORDER BY o.root, o.path LIMIT 1",
+            )?
+            .query_row([message], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let (message_id, root, source) = row.unwrap_or((None, None, None));
+        Ok(MessageRef {
+            sha256: message.to_string(),
+            message_id,
+            root,
+            source,
+        })
+    }
+
     /// The whole catalog as sorted text lines, without the run log: two
     /// cases built from the same dump give the same dump (the resume test
     /// compares these).
@@ -539,6 +560,35 @@ pub struct ExportRow {
 /// Reasons as the sentences a reader is shown.
 pub(crate) fn as_words<S: serde::Serializer>(reasons: &[Reason], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(reasons.iter().map(ToString::to_string))
+}
+
+/// How every message-level output names a message (search hits, `show`,
+/// threads, findings; `export` writes the same four fields): its identity
+/// (the SHA-256 of its bytes), its Message-ID as written, and where its
+/// first copy was found — `source` within `root`, the path given to
+/// ingest, in the provenance form (`dir/a.zip!x.eml`, `box.mbox#3`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct MessageRef {
+    pub sha256: String,
+    pub message_id: Option<String>,
+    pub root: Option<String>,
+    pub source: Option<String>,
+}
+
+impl MessageRef {
+    /// The first 12 hex digits of the hash: enough to name it (`show`).
+    pub fn short(&self) -> &str {
+        self.sha256.get(..12).unwrap_or(&self.sha256)
+    }
+
+    /// `root/source`, as a path to show or to search by (`source:`).
+    pub fn full_path(&self) -> Option<String> {
+        Some(format!(
+            "{}/{}",
+            self.root.as_deref()?,
+            self.source.as_deref()?
+        ))
+    }
 }
 
 /// A finding as listed with its message.

@@ -315,7 +315,7 @@ mod tests {
                 kind: "document_cluster".into(),
                 severity: "notice".into(),
                 message: None,
-                source: None,
+                attachment: None,
                 explanation: "<object data=x>".into(),
                 data: serde_json::json!({ "members": ["<embed src=y>"] }),
             }],

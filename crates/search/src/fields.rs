@@ -17,8 +17,10 @@ use tantivy::tokenizer::{
 /// The version of what the index holds: its fields, how their words are
 /// cut, what each document is built from. Change it with any of them: an
 /// index of another version is dropped and built again from the case.
-/// (1: the index of catalog schemas 4-8, which carried no version file.)
-pub const VERSION: u32 = 2;
+/// (1: the index of catalog schemas 4-8, which carried no version file;
+/// 3: each copy's root and path stored apart, and the Message-ID as
+/// written, so hits name messages as every output does.)
+pub const VERSION: u32 = 3;
 
 /// Tokenizer names, as registered on the index.
 pub const FOLDED: &str = "tamis_folded";
@@ -53,8 +55,12 @@ pub struct Fields {
     /// Source paths and every prefix of them that ends a directory or an
     /// archive (`a/`, `a/x.zip!`, `a/x.zip!in/`), with and without the root.
     pub source: Field,
-    /// The copies' full source paths, stored for display.
+    /// The copies' source paths within their roots, stored for display.
     pub path: Field,
+    /// The root each copy was found under, stored in the order of `path`.
+    pub root: Field,
+    /// The Message-ID as written, stored for display (`id` is for search).
+    pub message_id: Field,
     pub date: Field,
     pub body_hash: Field,
 }
@@ -93,6 +99,8 @@ impl Fields {
             finding: b.add_text_field("finding", STRING),
             source: b.add_text_field("source", STRING),
             path: b.add_text_field("path", STORED),
+            root: b.add_text_field("root", STORED),
+            message_id: b.add_text_field("message_id", STORED),
             date: b.add_i64_field("date", INDEXED | FAST | STORED),
             body_hash: b.add_u64_field("body_hash", FAST),
         };

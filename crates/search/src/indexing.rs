@@ -107,6 +107,7 @@ impl SearchIndex {
         d.add_text(f.key, &r.sha256);
         if let Some(id) = &r.message_id {
             d.add_text(f.id, threads::normalise_id(id));
+            d.add_text(f.message_id, id);
         }
         if let Some(t) = &r.thread {
             d.add_text(f.thread, t);
@@ -164,13 +165,15 @@ impl SearchIndex {
             d.add_text(f.has, "finding");
         }
         let mut prefixes = std::collections::BTreeSet::new();
-        for (full, relative) in &r.sources {
-            d.add_text(f.path, full);
-            for p in [full, relative] {
-                prefixes.insert(p.as_str());
+        for (root, relative) in &r.sources {
+            d.add_text(f.path, relative);
+            d.add_text(f.root, root);
+            let full = format!("{root}/{relative}");
+            for p in [&full, relative] {
+                prefixes.insert(p.clone());
                 for (i, c) in p.char_indices() {
                     if c == '/' || c == '!' {
-                        prefixes.insert(&p[..=i]);
+                        prefixes.insert(p[..=i].to_string());
                     }
                 }
             }

@@ -23,7 +23,7 @@ use std::ops::Bound;
 use std::path::Path;
 
 use serde::Serialize;
-use tamis_case::Case;
+use tamis_case::{Case, MessageRef};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery,
@@ -102,14 +102,14 @@ impl Default for Request<'_> {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Hit {
-    /// SHA-256 of the message bytes.
-    pub message: String,
+    /// The message, named by its first copy; `copies` says how many
+    /// there are.
+    #[serde(flatten)]
+    pub message: MessageRef,
     pub date: Option<i64>,
     pub from: Option<String>,
     pub subject: Option<String>,
     pub verdict: String,
-    /// The first copy's source path; `copies` says how many there are.
-    pub source: Option<String>,
     pub copies: usize,
     pub thread: Option<String>,
     pub score: Option<f32>,
@@ -291,7 +291,7 @@ impl SearchIndex {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let mut hit = self.hit(&doc, score);
             if let (Some(case), Some(g)) = (case, &snippets)
-                && let Some(text) = case.search_text(&hit.message)?
+                && let Some(text) = case.search_text(&hit.message.sha256)?
             {
                 let s = g.snippet(&text.body);
                 hit.snippet = Some(Snippet {
@@ -315,15 +315,19 @@ impl SearchIndex {
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
         };
-        let paths: Vec<&str> = doc.get_all(f.path).filter_map(|v| v.as_str()).collect();
+        let copies = doc.get_all(f.path).count();
         Hit {
-            message: text(f.key).unwrap_or_default(),
+            message: MessageRef {
+                sha256: text(f.key).unwrap_or_default(),
+                message_id: text(f.message_id),
+                root: text(f.root),
+                source: text(f.path),
+            },
             date: doc.get_first(f.date).and_then(|v| v.as_i64()),
             from: text(f.from),
             subject: text(f.subject).filter(|s| !s.is_empty()),
             verdict: text(f.verdict).unwrap_or_default(),
-            source: paths.first().map(|s| s.to_string()),
-            copies: paths.len(),
+            copies,
             thread: text(f.thread),
             score,
             snippet: None,

@@ -88,7 +88,7 @@ fn found(index: &SearchIndex, q: &str) -> BTreeSet<String> {
     assert_eq!(r.total as usize, r.hits.len(), "{q}");
     r.hits
         .iter()
-        .map(|h| name(h.source.as_deref().unwrap_or("?")))
+        .map(|h| name(h.message.source.as_deref().unwrap_or("?")))
         .collect()
 }
 
@@ -133,7 +133,7 @@ fn threads_hold_against_a_forged_message_id() {
             .unwrap();
         r.hits
             .into_iter()
-            .find(|h| name(h.source.as_deref().unwrap_or("")) == n)
+            .find(|h| name(h.message.source.as_deref().unwrap_or("")) == n)
             .unwrap_or_else(|| panic!("{n} not indexed"))
     };
     let (memo, reply, reply2, fake, trip, orphan) = (
@@ -146,10 +146,23 @@ fn threads_hold_against_a_forged_message_id() {
     );
     // The genuine conversation is one thread, in order...
     let rows = case.thread_rows(memo.thread.as_deref().unwrap()).unwrap();
-    let in_thread: Vec<&str> = rows.iter().map(|r| r.message.as_str()).collect();
-    assert_eq!(in_thread, [&memo.message, &reply.message, &reply2.message]);
-    assert_eq!(rows[1].parent.as_deref(), Some(memo.message.as_str()));
-    assert_eq!(rows[2].parent.as_deref(), Some(reply.message.as_str()));
+    let in_thread: Vec<&str> = rows.iter().map(|r| r.message.sha256.as_str()).collect();
+    assert_eq!(
+        in_thread,
+        [
+            &memo.message.sha256,
+            &reply.message.sha256,
+            &reply2.message.sha256
+        ]
+    );
+    assert_eq!(
+        rows[1].parent.as_deref(),
+        Some(memo.message.sha256.as_str())
+    );
+    assert_eq!(
+        rows[2].parent.as_deref(),
+        Some(reply.message.sha256.as_str())
+    );
     // ...the copy that reuses the memo's Message-ID took neither its place
     // nor its thread: it sits where it claims to, under the trip message.
     assert_eq!(fake.thread, trip.thread);
@@ -157,9 +170,12 @@ fn threads_hold_against_a_forged_message_id() {
     let trip_rows = case.thread_rows(trip.thread.as_deref().unwrap()).unwrap();
     let fake_row = trip_rows
         .iter()
-        .find(|r| r.message == fake.message)
+        .find(|r| r.message.sha256 == fake.message.sha256)
         .unwrap();
-    assert_eq!(fake_row.parent.as_deref(), Some(trip.message.as_str()));
+    assert_eq!(
+        fake_row.parent.as_deref(),
+        Some(trip.message.sha256.as_str())
+    );
     // A reply to a message the dump lacks hangs under a placeholder.
     let orphan_rows = case.thread_rows(orphan.thread.as_deref().unwrap()).unwrap();
     assert_eq!(orphan_rows.len(), 1);
@@ -201,14 +217,14 @@ fn results_sort_by_date_or_relevance_and_page() {
     let names: Vec<String> = first
         .hits
         .iter()
-        .map(|h| name(h.source.as_deref().unwrap()))
+        .map(|h| name(h.message.source.as_deref().unwrap()))
         .collect();
     // Newest first: 2 Apr, then 28 Mar.
     assert_eq!(names, ["signed-reply2", "reply"]);
     assert_eq!(first.total, 5);
     let second = page(2, Sort::Date);
     assert_eq!(
-        name(second.hits[0].source.as_deref().unwrap()),
+        name(second.hits[0].message.source.as_deref().unwrap()),
         "signed-memo"
     );
     // By relevance, the message that says "budget" in its subject, body
@@ -219,7 +235,7 @@ fn results_sort_by_date_or_relevance_and_page() {
     let memo = first
         .hits
         .iter()
-        .find(|h| name(h.source.as_deref().unwrap()) == "reply")
+        .find(|h| name(h.message.source.as_deref().unwrap()) == "reply")
         .unwrap();
     let s = memo.snippet.as_ref().unwrap();
     let marked: Vec<&str> = s.highlights.iter().map(|&(a, b)| &s.text[a..b]).collect();

@@ -127,12 +127,7 @@ fn every_generated_copy_is_found_by_its_path() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| {
-            (
-                h["message"].as_str().unwrap(),
-                h["thread"].as_str().unwrap(),
-            )
-        })
+        .map(|h| (h["sha256"].as_str().unwrap(), h["thread"].as_str().unwrap()))
         .collect();
     assert_eq!(thread_of.len() as u64, s["messages"].as_u64().unwrap());
     let by_id: BTreeMap<&str, &str> = rows

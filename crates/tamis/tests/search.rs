@@ -23,7 +23,7 @@ fn search(case: &str, q: &str) -> BTreeSet<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| h["message"].as_str().unwrap().to_string())
+        .map(|h| h["sha256"].as_str().unwrap().to_string())
         .collect()
 }
 

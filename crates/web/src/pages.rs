@@ -194,7 +194,7 @@ async fn dashboard(st: Shared) -> Result<Markup> {
             @if strong.is_empty() { p { "No strong finding." } }
             ul.findings { @for f in &strong {
                 li { span.severity.strong { (f.severity) } " " code { (f.kind) } " "
-                    @if let Some(m) = &f.message { a href={ "/m/" (m) } { (f.source.as_deref().unwrap_or(m)) } }
+                    @if let Some(m) = &f.message { a href={ "/m/" (m.sha256) } { (m.source.as_deref().unwrap_or(&m.sha256)) @if let Some(a) = &f.attachment { "!" (a) } } }
                     br; (f.explanation) }
             } }
             h2 { "Findings" }
@@ -334,10 +334,10 @@ fn hit(h: &Hit) -> Markup {
                 (badge(&h.verdict)) " "
                 span.date { (when(h.date)) } " "
                 span.from { (h.from.as_deref().unwrap_or("(no sender)")) } " "
-                a.subject href={ "/m/" (h.message) } { (h.subject.as_deref().unwrap_or("(no subject)")) }
+                a.subject href={ "/m/" (h.message.sha256) } { (h.subject.as_deref().unwrap_or("(no subject)")) }
             }
             div.line2 {
-                span.source { (h.source.as_deref().unwrap_or("?")) }
+                span.source { (h.message.source.as_deref().unwrap_or("?")) }
                 @if h.copies > 1 { " (+" (h.copies - 1) " more)" }
                 @if let Some(t) = &h.thread { " · " a href={ "/t/" (t) } { "thread" } }
             }
@@ -876,7 +876,7 @@ async fn thread(st: Shared, Path(t): Path<String>) -> Result<Response> {
                                     (badge(r.verdict.as_deref().unwrap_or("pending"))) " "
                                     span.date { (when(r.date_ts)) } " "
                                     span.from { (r.from.as_deref().unwrap_or("(no sender)")) } " "
-                                    a href={ "/m/" (r.message) } { (r.subject.as_deref().unwrap_or("(no subject)")) }
+                                    a href={ "/m/" (r.message.sha256) } { (r.subject.as_deref().unwrap_or("(no subject)")) }
                                 }
                             }
                         }

@@ -34,7 +34,11 @@ pub fn run(a: FindingsArgs) -> Result<ExitCode> {
                 "{:7} {:32} {}\n        {}",
                 f.severity,
                 f.kind,
-                f.source.as_deref().unwrap_or("(the whole case)"),
+                match (&f.message, &f.attachment) {
+                    (Some(m), Some(a)) => format!("{}!{a}", m.source.as_deref().unwrap_or("?")),
+                    (Some(m), None) => m.source.clone().unwrap_or_default(),
+                    (None, _) => "(the whole case)".to_string(),
+                },
                 f.explanation
             )?;
         }

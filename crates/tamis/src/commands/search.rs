@@ -66,9 +66,9 @@ pub fn run(a: SearchArgs) -> Result<ExitCode> {
         writeln!(
             out,
             "    {}{}  id {}",
-            h.source.as_deref().unwrap_or("?"),
+            h.message.source.as_deref().unwrap_or("?"),
             copies,
-            &h.message[..h.message.len().min(12)]
+            h.message.short()
         )?;
         if let Some(s) = &h.snippet
             && !s.text.trim().is_empty()

@@ -32,12 +32,10 @@ pub fn run(a: ShowArgs) -> Result<ExitCode> {
     let text = tamis_forensics::text::body_text(&bytes);
     let thread = case.thread_of(&sha)?;
     if json {
-        let v = serde_json::json!({
-            "message": sha,
-            "thread": thread,
-            "copies": copies,
-            "text": text,
-        });
+        let mut v = serde_json::to_value(case.message_ref(&sha)?)?;
+        v["thread"] = serde_json::json!(thread);
+        v["copies"] = serde_json::to_value(&copies)?;
+        v["text"] = text.into();
         writeln!(out, "{v}")?;
         return Ok(ExitCode::SUCCESS);
     }

@@ -56,8 +56,8 @@ pub fn run(a: ThreadArgs) -> Result<ExitCode> {
                 writeln!(
                     out,
                     "{pad}  {}  id {}",
-                    r.source.as_deref().unwrap_or("?"),
-                    &r.message[..r.message.len().min(12)]
+                    r.message.source.as_deref().unwrap_or("?"),
+                    r.message.short()
                 )?;
             }
         }
