@@ -26,6 +26,7 @@ mod ingest;
 pub mod report;
 mod schema;
 mod verification;
+mod view;
 
 use std::path::{Path, PathBuf};
 
@@ -41,8 +42,9 @@ pub use index_feed::{
 };
 pub use ingest::{IngestOptions, IngestReport, Progress};
 pub use tamis_verify::verdict::occurrence_verdict;
-pub use tamis_verify::{Reason, Verdict};
+pub use tamis_verify::{Assessment, Reason, Verdict};
 pub use verification::{Signer, VerifyReport};
+pub use view::MessageView;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
@@ -337,8 +339,15 @@ impl Case {
                         serde_json::from_str(&r.get::<_, String>(24)?).unwrap_or_default();
                     let (v, why) = occurrence_verdict(v, converted, reader_note.as_deref());
                     reasons.splice(0..0, why);
-                    let evidence: serde_json::Value =
-                        serde_json::from_str(&r.get::<_, String>(25)?).unwrap_or_default();
+                    // Evidence a tamis stored is what this one reads (an
+                    // older form is judged again when the case is opened):
+                    // anything else is damage, said rather than hidden.
+                    let evidence: Assessment = serde_json::from_str(&r.get::<_, String>(25)?)
+                        .map_err(|e| {
+                            CaseError::Corrupt(format!(
+                                "the evidence of message {sha} cannot be read: {e}"
+                            ))
+                        })?;
                     (Some(v), reasons, Some(evidence))
                 }
                 Some(None) => {
@@ -529,7 +538,7 @@ pub struct ExportRow {
     /// Written as words (the typed reasons are in `evidence`).
     #[serde(serialize_with = "as_words")]
     pub reasons: Vec<Reason>,
-    pub evidence: Option<serde_json::Value>,
+    pub evidence: Option<Assessment>,
     pub root: String,
     pub message_id: Option<String>,
     pub sha256: String,

@@ -112,15 +112,7 @@ impl VerdictRow {
                     domain: s.domain.clone(),
                     selector: s.selector.clone(),
                     result: r.result.name().to_string(),
-                    key: match &r.key {
-                        Some(KeyStatus::Found { .. }) => "found",
-                        Some(KeyStatus::NotFound) => "missing",
-                        Some(KeyStatus::Revoked) => "revoked",
-                        Some(KeyStatus::TempFail { .. }) => "tempfail",
-                        Some(KeyStatus::Unusable { .. }) => "unusable",
-                        None => "none",
-                    }
-                    .to_string(),
+                    key: r.key.as_ref().map_or("none", KeyStatus::name).to_string(),
                 })
             })
             .collect();
@@ -452,5 +444,10 @@ mod tests {
             other, once,
             "the evidence changed: the verdict is written again"
         );
+        // The stored evidence reads back as the same assessment: what the
+        // workbench and `show` render is what verification found.
+        let read: Assessment = serde_json::from_str(&evidence).unwrap();
+        assert_eq!(serde_json::to_string(&read).unwrap(), evidence);
+        assert_eq!(digest(&read), once);
     }
 }

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tamis_keys::{parse_key_record, tag_list_strict as tag_list};
 
 use crate::canon::{self, Canon};
@@ -16,7 +16,7 @@ use crate::message::{Field, Message};
 use crate::signature::{Algorithm, without_b_value};
 use crate::{KeyLookup, Lookup, decode_b64};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChainValidation {
     None,
@@ -34,7 +34,7 @@ impl ChainValidation {
     }
 }
 
-#[derive(Clone, Debug, Hash, Serialize)]
+#[derive(Clone, Debug, Hash, Serialize, Deserialize)]
 pub struct ArcReport {
     pub cv: ChainValidation,
     /// How many ARC sets the message carries.

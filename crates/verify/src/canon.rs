@@ -1,6 +1,6 @@
 //! Canonicalisation (RFC 6376 3.4): what exactly is hashed.
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Canon {
     Simple,

@@ -26,7 +26,7 @@ use tamis_keys::{DkimKey, KeyType, rsa_components};
 
 use crate::signature::Algorithm;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum HeaderCheck {
     /// The signature verifies over the headers as they are.

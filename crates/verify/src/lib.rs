@@ -22,7 +22,7 @@ pub mod vocabulary;
 
 use base64::Engine;
 pub(crate) use base64::engine::general_purpose::STANDARD as B64;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tamis_keys::{DkimKey, KeyRecord, parse_key_record};
 
 pub use arc::{ArcReport, ChainValidation, verify_arc};
@@ -31,7 +31,7 @@ pub use message::{Field, Message};
 pub use repair::Repair;
 pub use signature::{Algorithm, Signature, SignatureError};
 pub use verdict::{AssessOptions, Assessment, assess};
-pub use vocabulary::{NotProof, Reason, SignatureFact, Verdict};
+pub use vocabulary::{NotProof, Reason, SignatureFact, Verdict, body_hash_words};
 
 /// Where keys come from: the case's key archive, a test's key file, DNS.
 pub trait KeyLookup {
@@ -59,7 +59,7 @@ pub enum Lookup<'a> {
 }
 
 /// The RFC 8601 result words.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Pass,
@@ -82,7 +82,7 @@ impl Outcome {
 }
 
 /// What the key archive gave for a signature.
-#[derive(Clone, Debug, Hash, Serialize)]
+#[derive(Clone, Debug, Hash, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum KeyStatus {
     Found {
@@ -139,8 +139,14 @@ impl Serialize for KeyText {
     }
 }
 
+impl<'de> Deserialize<'de> for KeyText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<KeyText, D::Error> {
+        Ok(KeyText::new(&String::deserialize(d)?))
+    }
+}
+
 /// Everything known about one DKIM-Signature.
-#[derive(Clone, Debug, Hash, Serialize)]
+#[derive(Clone, Debug, Hash, Serialize, Deserialize)]
 pub struct SignatureReport {
     /// Position among the message's DKIM-Signature fields, from the top.
     pub index: usize,

@@ -32,7 +32,7 @@ impl Algorithm {
     }
 }
 
-#[derive(Clone, Debug, Hash, Serialize)]
+#[derive(Clone, Debug, Hash, Serialize, Deserialize)]
 pub struct Signature {
     pub algorithm: Algorithm,
     pub domain: String,
@@ -56,7 +56,7 @@ pub struct Signature {
 /// and `bh=`): out of its JSON, and so out of the digest that tells whether
 /// a verdict written before still holds (`Hash`; the digest covers what is
 /// written, and these were a third of it).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Unreported(pub Vec<u8>);
 
 impl std::hash::Hash for Unreported {

@@ -9,14 +9,14 @@
 //! message could have been signed.
 
 use base64::Engine;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::message::{DISPLAYED, Message};
 use crate::repair::{self, Repair};
 pub use crate::vocabulary::{NotProof, Reason, SignatureFact, Verdict};
 use crate::{HeaderCheck, KeyLookup, KeyStatus, Options, Outcome, SignatureReport, verify_dkim};
 
-#[derive(Clone, Debug, Hash, Serialize)]
+#[derive(Clone, Debug, Hash, Serialize, Deserialize)]
 pub struct Assessment {
     pub verdict: Verdict,
     /// What was established, most important first (words: `Display`).

@@ -11,6 +11,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::KeyStatus;
+use crate::crypto::HeaderCheck;
 use crate::repair::Repair;
 use crate::signature::Algorithm;
 
@@ -402,6 +404,43 @@ impl fmt::Display for Repair {
                 appended.len(),
                 appended.chars().take(120).collect::<String>()
             ),
+        }
+    }
+}
+
+impl fmt::Display for HeaderCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeaderCheck::Valid => f.write_str("valid"),
+            HeaderCheck::SignedOtherHeaders { digest } => write!(
+                f,
+                "made with this key over other header content ({digest}): headers altered"
+            ),
+            HeaderCheck::NotThisKey => f.write_str("not made with this key"),
+            HeaderCheck::Invalid => f.write_str("does not verify"),
+            HeaderCheck::Unusable { reason } => f.write_str(reason),
+        }
+    }
+}
+
+/// A signature's body-hash fact in words.
+pub fn body_hash_words(matches: Option<bool>) -> &'static str {
+    match matches {
+        Some(true) => "matches",
+        Some(false) => "does NOT match what was signed",
+        None => "not checked",
+    }
+}
+
+impl KeyStatus {
+    /// The stable name of what the archive gave for a signature.
+    pub fn name(&self) -> &'static str {
+        match self {
+            KeyStatus::Found { .. } => "found",
+            KeyStatus::NotFound => "missing",
+            KeyStatus::Revoked => "revoked",
+            KeyStatus::TempFail { .. } => "tempfail",
+            KeyStatus::Unusable { .. } => "unusable",
         }
     }
 }

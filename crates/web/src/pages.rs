@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use mail_parser::{MessageParser, MimeHeaders};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
-use tamis_case::{ExportRow, Verdict};
+use tamis_case::{MessageView, Verdict};
 use tamis_search::{Hit, Request, Sort};
 
 use crate::{Result, State, render};
@@ -371,19 +371,13 @@ async fn message(st: Shared, Path(sha): Path<String>) -> Result<Response> {
         return Ok(not_found().await);
     }
     st.with_case(move |st, case| {
-        let mut copies: Vec<ExportRow> = Vec::new();
-        case.occurrences_of(Some(&sha), |r| {
-            copies.push(r);
-            Ok(())
-        })?;
-        let Some(first) = copies.first() else {
+        let Some(view) = case.message_view(&sha)? else {
             return Ok(not_found_page());
         };
-        // The text ingest stored: no MIME parse, no attachment decoded.
-        let stored = case.search_text(&sha)?.unwrap_or_default();
-        let (is_html, text) = (stored.html, stored.body);
-        let thread = case.thread_of(&sha)?;
-        let verdict = first.verdict.map_or("pending", Verdict::name);
+        let first = view.first();
+        let copies = &view.copies;
+        let (is_html, text, thread) = (view.html, &view.text, &view.thread);
+        let verdict = view.verdict.map_or("pending", Verdict::name);
         let (tags, notes) = match st.notes.lock() {
             Ok(a) => (a.tags_of(&sha)?, a.notes_of(&sha)?),
             Err(_) => (Vec::new(), Vec::new()),
@@ -404,8 +398,8 @@ async fn message(st: Shared, Path(sha): Path<String>) -> Result<Response> {
             }
             section.verdict-box {
                 h2 { "Verdict: " (badge(verdict)) }
-                ul { @for r in &first.reasons { li { (r) } } }
-                @if let Some(ev) = &first.evidence { (evidence(ev)) }
+                ul { @for r in &view.reasons { li { (r.to_string()) } } }
+                (evidence(&view))
             }
             @if !first.findings.is_empty() {
                 section {
@@ -468,7 +462,7 @@ async fn message(st: Shared, Path(sha): Path<String>) -> Result<Response> {
             }
             section {
                 h2 { "Where it was found (" (copies.len()) ")" }
-                ul { @for c in &copies {
+                ul { @for c in copies {
                     li { code { (c.root) "/" (c.source) } " " (c.format)
                         @if let Some(v) = c.verdict { @if v.name() != verdict { " " (badge(v.name())) } } }
                 } }
@@ -519,28 +513,29 @@ fn not_found_page() -> Response {
         .into_response()
 }
 
-/// Each signature's facts in words, from the stored evidence.
-fn evidence(ev: &serde_json::Value) -> Markup {
-    let sigs = ev["signatures"].as_array().cloned().unwrap_or_default();
+/// Each signature's facts in words, from the view `tamis show` prints.
+fn evidence(view: &MessageView) -> Markup {
     html! {
-        @for (i, sig) in sigs.iter().enumerate() {
-            @let d = &sig["signature"];
+        @for s in view.signatures() {
             div.signature {
-                h3 { "Signature " (i + 1) ": " code { "d=" (d["domain"].as_str().unwrap_or("?")) " s=" (d["selector"].as_str().unwrap_or("?")) } " " (d["algorithm"].as_str().unwrap_or("")) }
+                h3 { "Signature " (s.number) ": "
+                    @if let Some((d, sel, alg)) = &s.signer { code { "d=" (d) " s=" (sel) } " " (alg) }
+                    @else { "unreadable" } }
                 ul {
-                    li { "Result: " strong { (sig["result"].as_str().unwrap_or("?")) } }
-                    li { "Header signature: " (sig["header"]["kind"].as_str().unwrap_or("not checked")) }
-                    li { "Body hash: " (match sig["body_hash_matches"].as_bool() { Some(true) => "matches", Some(false) => "does NOT match", None => "not checked" }) }
-                    li { "Key: " (sig["key"]["status"].as_str().unwrap_or("none"))
-                        @if let Some(s) = sig["key"]["source"].as_str() { " — from " (s) }
-                        @if let Some(b) = sig["key"]["bits"].as_u64() { ", " (b) " bits" } }
-                    @if let Some(h) = d["headers"].as_array() {
-                        li { "Signed headers: " (h.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", ")) }
+                    li { "Result: " strong { (s.result) } }
+                    @if let Some(e) = &s.error { li { "Why: " (e) } }
+                    li { "Header signature: " (s.header) }
+                    li { "Body hash: " (s.body_hash) }
+                    li { "Key: " (s.key)
+                        @if let Some(k) = &s.key_source { " — from " (k) }
+                        @if let Some(b) = s.key_bits { ", " (b) " bits" } }
+                    @if !s.signed_headers.is_empty() {
+                        li { "Signed headers: " (s.signed_headers.join(", ")) }
                     }
                 }
             }
         }
-        @if let Some(arc) = ev["arc"]["detail"].as_str() { p { "ARC: " (arc) } }
+        @if let Some(arc) = view.arc() { p { "ARC: " (arc) } }
     }
 }
 

@@ -84,7 +84,7 @@ fn explain(
     reasons: &[String],
     a: &tamis_verify::Assessment,
 ) -> io::Result<()> {
-    use tamis_verify::{HeaderCheck, KeyStatus};
+    use tamis_verify::KeyStatus;
     writeln!(out, "{source}: {}", verdict.name().to_uppercase())?;
     for r in reasons {
         writeln!(out, "  {r}")?;
@@ -151,22 +151,12 @@ fn explain(
             Some(other) => writeln!(out, "    key: {other:?}")?,
             None => {}
         }
-        let header = match &r.header {
-            Some(HeaderCheck::Valid) => "valid".to_string(),
-            Some(HeaderCheck::SignedOtherHeaders { digest }) => {
-                format!("made with this key over other header content ({digest}): headers altered")
-            }
-            Some(HeaderCheck::NotThisKey) => "not made with this key".to_string(),
-            Some(HeaderCheck::Invalid) => "does not verify".to_string(),
-            Some(HeaderCheck::Unusable { reason }) => reason.clone(),
-            None => "not checked".to_string(),
-        };
+        let header = r
+            .header
+            .as_ref()
+            .map_or("not checked".to_string(), ToString::to_string);
         writeln!(out, "    header signature: {header}")?;
-        let body = match r.body_hash_matches {
-            Some(true) => "matches",
-            Some(false) => "DIFFERS: the body was changed after signing",
-            None => "not checked",
-        };
+        let body = tamis_verify::body_hash_words(r.body_hash_matches);
         writeln!(out, "    body hash: {body}")?;
         if let Some(n) = r.unsigned_body_bytes.filter(|n| *n > 0) {
             writeln!(

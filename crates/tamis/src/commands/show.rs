@@ -1,10 +1,10 @@
-//! `tamis show`: one message with its verdict, evidence, copies and text.
+//! `tamis show`: one message with its verdict, evidence, copies and text,
+//! from the case's view model (the workbench's message page shows the same).
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
-use tamis_case::ExportRow;
+use anyhow::{Context, Result};
 
 use super::resolve::resolve_one;
 use crate::cli::ShowArgs;
@@ -12,36 +12,26 @@ use crate::common::open_case;
 
 pub fn run(a: ShowArgs) -> Result<ExitCode> {
     let case = open_case(&a.case.case)?;
-    let (case, id, json, raw) = (&case, a.id.as_str(), a.json, a.raw);
-    let Some(sha) = resolve_one(case, id)? else {
+    let Some(sha) = resolve_one(&case, &a.id)? else {
         return Ok(ExitCode::from(2));
     };
-    let bytes = case
-        .message_bytes(&sha)?
-        .context("the message's bytes are missing from the case")?;
     let mut out = io::stdout().lock();
-    if raw {
+    if a.raw {
+        let bytes = case
+            .message_bytes(&sha)?
+            .context("the message's bytes are missing from the case")?;
         out.write_all(&bytes)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut copies: Vec<ExportRow> = Vec::new();
-    case.occurrences_of(Some(&sha), |r| {
-        copies.push(r);
-        Ok(())
-    })?;
-    let text = tamis_forensics::text::body_text(&bytes);
-    let thread = case.thread_of(&sha)?;
-    if json {
-        let mut v = serde_json::to_value(case.message_ref(&sha)?)?;
-        v["thread"] = serde_json::json!(thread);
-        v["copies"] = serde_json::to_value(&copies)?;
-        v["text"] = text.into();
-        writeln!(out, "{v}")?;
+    let view = case
+        .message_view(&sha)?
+        .with_context(|| format!("message {sha} has no copy in the case"))?;
+    if a.json {
+        serde_json::to_writer(&mut out, &view)?;
+        writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let Some(first) = copies.first() else {
-        bail!("message {sha} has no copy in the case");
-    };
+    let first = view.first();
     writeln!(out, "message {sha}")?;
     // Copies share their bytes; only their verdict can differ (a converted
     // copy proves nothing), so it is given per copy below.
@@ -61,56 +51,41 @@ pub fn run(a: ShowArgs) -> Result<ExitCode> {
     writeln!(
         out,
         "verdict: {}",
-        first
-            .verdict
+        view.verdict
             .map_or("not verified yet", tamis_case::Verdict::name)
     )?;
-    for r in &first.reasons {
+    for r in &view.reasons {
         writeln!(out, "  - {r}")?;
     }
-    if let Some(ev) = &first.evidence {
-        for (i, sig) in ev["signatures"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let d = &sig["signature"];
-            writeln!(
-                out,
-                "  signature {}: d={} s={} {}: {}; header signature {}, body hash {}; key {}{}",
-                i + 1,
-                d["domain"].as_str().unwrap_or("?"),
-                d["selector"].as_str().unwrap_or("?"),
-                d["algorithm"].as_str().unwrap_or("?"),
-                sig["result"].as_str().unwrap_or("?"),
-                sig["header"]["kind"].as_str().unwrap_or("not checked"),
-                match sig["body_hash_matches"].as_bool() {
-                    Some(true) => "matches",
-                    Some(false) => "does NOT match",
-                    None => "not checked",
-                },
-                sig["key"]["status"].as_str().unwrap_or("none"),
-                sig["key"]["source"]
-                    .as_str()
-                    .map(|s| format!(" ({s})"))
-                    .unwrap_or_default(),
-            )?;
-        }
-        if let Some(arc) = ev["arc"]["detail"].as_str() {
-            writeln!(out, "  ARC: {arc}")?;
-        }
+    for s in view.signatures() {
+        let signer = s
+            .signer
+            .map(|(d, sel, alg)| format!("d={d} s={sel} {alg}"))
+            .unwrap_or_else(|| "unreadable".into());
+        writeln!(
+            out,
+            "  signature {}: {signer}: {}; header signature {}, body hash {}; key {}{}",
+            s.number,
+            s.result,
+            s.header,
+            s.body_hash,
+            s.key,
+            s.key_source.map(|k| format!(" ({k})")).unwrap_or_default(),
+        )?;
     }
-    writeln!(out, "copies ({}):", copies.len())?;
-    for c in &copies {
+    if let Some(arc) = view.arc() {
+        writeln!(out, "  ARC: {arc}")?;
+    }
+    writeln!(out, "copies ({}):", view.copies.len())?;
+    for c in &view.copies {
         writeln!(
             out,
             "  {}/{} ({}{})",
             c.root,
             c.source,
             c.format,
-            match &c.verdict {
-                Some(v) if Some(v) != first.verdict.as_ref() => format!(", {v}"),
+            match c.verdict {
+                Some(v) if Some(v) != view.verdict => format!(", {v}"),
                 _ => String::new(),
             }
         )?;
@@ -133,10 +108,10 @@ pub fn run(a: ShowArgs) -> Result<ExitCode> {
             writeln!(out, "  {} {}: {}", f.severity, f.kind, f.explanation)?;
         }
     }
-    if let Some(t) = &thread {
+    if let Some(t) = &view.thread {
         writeln!(out, "thread: {t}")?;
     }
     writeln!(out)?;
-    writeln!(out, "{}", text.trim_end())?;
+    writeln!(out, "{}", view.text.trim_end())?;
     Ok(ExitCode::SUCCESS)
 }
