@@ -81,6 +81,17 @@ await step("tag", async () => {
   await page.locator("span.tag", { hasText: "à vérifier" }).waitFor();
 });
 
+// A word no browser can break wraps inside the results, never widening
+// the page (it would scroll sideways).
+await step("long lines wrap", async () => {
+  await page.goto(base + "/search?q=from%3Along%40outside.example");
+  await page.locator("li.hit").first().waitFor();
+  const [scroll, client] = await page.evaluate(() =>
+    [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  if (scroll > client) throw new Error(`the results page is ${scroll}px wide in a ${client}px window`);
+  await page.screenshot({ path: `${shots}/long-lines.png`, fullPage: true });
+});
+
 // 2. The XSS corpus: every hostile message, its page and its body frame.
 await step("xss corpus", async () => {
   await page.goto(base + "/search?q=xss&limit=100");
