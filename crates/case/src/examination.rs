@@ -25,7 +25,7 @@ use tamis_forensics::profile::Profile;
 use tamis_forensics::{Finding, Severity, diff, message};
 
 use crate::blobs::{self, BlobRef};
-use crate::{Case, MessageRef, Reason, Result, Verdict, check_hash};
+use crate::{Case, MessageRef, Reason, Result, Verdict, check_hash, json_list};
 
 #[derive(Debug, Default, Serialize)]
 pub struct ExamineReport {
@@ -229,8 +229,8 @@ impl Case {
                 let from: Option<String> = r.get(0)?;
                 for mailbox in from
                     .into_iter()
-                    .chain(list(r.get(1)?))
-                    .chain(list(r.get(2)?))
+                    .chain(json_list(r.get(1)?))
+                    .chain(json_list(r.get(2)?))
                 {
                     let (name, address) = split_mailbox(&mailbox);
                     population.add(name, address);
@@ -367,7 +367,7 @@ impl Case {
                             len: r.get::<_, i64>(3)? as u64,
                         },
                         message_id,
-                        in_reply_to: list(r.get(5)?).into_iter().next(),
+                        in_reply_to: json_list(r.get(5)?).into_iter().next(),
                         proven: r
                             .get::<_, Option<String>>(6)?
                             .as_deref()
@@ -692,11 +692,6 @@ fn insert_finding(
         f.data.to_string()
     ])?;
     Ok(())
-}
-
-fn list(s: Option<String>) -> Vec<String> {
-    s.and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default()
 }
 
 /// `Name <addr>` (as the catalog stores mailboxes) into its parts.

@@ -62,7 +62,9 @@ fn parse_inner(bytes: &[u8]) -> Option<Parsed> {
     let headers = Headers {
         message_id: m.message_id().map(|s| format!("<{s}>")),
         date_raw: m.header_raw("Date").map(|s| s.trim().to_string()),
-        date: date.filter(|d| d.is_valid()).map(|d| utc(d.to_timestamp())),
+        date: date
+            .filter(|d| d.is_valid())
+            .map(|d| tamis_time::rfc3339(d.to_timestamp())),
         date_ts: date.filter(|d| d.is_valid()).map(|d| d.to_timestamp()),
         from: m.from().and_then(|a| addresses(a).into_iter().next()),
         to: m.to().map(addresses).unwrap_or_default(),
@@ -113,11 +115,6 @@ fn ids(v: &HeaderValue<'_>) -> Vec<String> {
         HeaderValue::TextList(l) => l.iter().map(|t| format!("<{t}>")).collect(),
         _ => Vec::new(),
     }
-}
-
-/// Unix seconds as RFC 3339 UTC.
-pub fn utc(ts: i64) -> String {
-    mail_parser::DateTime::from_timestamp(ts).to_rfc3339()
 }
 
 #[cfg(test)]

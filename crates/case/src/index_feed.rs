@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use crate::{Case, MessageRef, Result, blobs};
+use crate::{Case, Result, blobs, json_list};
 
 /// Headers worth searching beyond the addresses and subject: what the
 /// client, the list and the organisation call themselves.
@@ -103,93 +103,6 @@ pub struct IndexAttachment {
     pub text: Option<String>,
 }
 
-/// A message's place among the others, for threading.
-#[derive(Clone, Debug)]
-pub struct ThreadHeader {
-    pub sha256: String,
-    pub message_id: Option<String>,
-    pub in_reply_to: Vec<String>,
-    pub references: Vec<String>,
-    pub subject: Option<String>,
-    pub date_ts: Option<i64>,
-    pub verdict: Option<String>,
-}
-
-/// A message of one thread, as `tamis thread` lists it.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct ThreadRow {
-    #[serde(flatten)]
-    pub message: MessageRef,
-    /// A message hash, or `<message-id>` of a message the dump lacks.
-    pub parent: Option<String>,
-    pub date_ts: Option<i64>,
-    pub from: Option<String>,
-    pub subject: Option<String>,
-    pub verdict: Option<String>,
-}
-
-/// One line of a thread in reading order.
-#[derive(Clone, Copy, Debug)]
-pub enum ThreadLine<'a> {
-    Message(&'a ThreadRow),
-    /// A parent the dump lacks (`<message-id>`).
-    Missing(&'a str),
-}
-
-/// The rows of a thread in reading order, each with its depth: replies
-/// under their parent, placeholders for parents the dump lacks. Iterative,
-/// so a hostile chain of a million replies cannot overflow the stack.
-pub fn thread_lines<'a>(rows: &'a [ThreadRow]) -> Vec<(usize, ThreadLine<'a>)> {
-    let present: std::collections::HashSet<&str> =
-        rows.iter().map(|r| r.message.sha256.as_str()).collect();
-    let mut children: HashMap<Option<&str>, Vec<&ThreadRow>> = HashMap::new();
-    let mut missing: Vec<&str> = Vec::new();
-    for r in rows {
-        let parent = r.parent.as_deref();
-        if let Some(p) = parent
-            && !present.contains(p)
-            && !missing.contains(&p)
-        {
-            missing.push(p);
-        }
-        children.entry(parent).or_default().push(r);
-    }
-    let mut out = Vec::with_capacity(rows.len() + missing.len());
-    let mut stack: Vec<(usize, ThreadLine<'a>)> = Vec::new();
-    let push_children =
-        |stack: &mut Vec<(usize, ThreadLine<'a>)>, parent: Option<&'a str>, depth| {
-            for r in children.get(&parent).into_iter().flatten().rev() {
-                stack.push((depth, ThreadLine::Message(r)));
-            }
-        };
-    for m in missing.iter().rev() {
-        stack.push((0, ThreadLine::Missing(m)));
-    }
-    push_children(&mut stack, None, 0);
-    while let Some((depth, line)) = stack.pop() {
-        out.push((depth, line));
-        let key = match line {
-            ThreadLine::Message(r) => r.message.sha256.as_str(),
-            ThreadLine::Missing(m) => m,
-        };
-        push_children(&mut stack, Some(key), depth + 1);
-    }
-    out
-}
-
-/// How often one address wrote to another.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Correspondence {
-    pub from: String,
-    pub to: String,
-    pub messages: u64,
-}
-
-fn json_list(s: Option<String>) -> Vec<String> {
-    s.and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default()
-}
-
 #[derive(Deserialize)]
 struct SignerDomain {
     domain: String,
@@ -202,100 +115,7 @@ struct MetaNames {
     title: Option<String>,
 }
 
-/// The bare address of `Name <addr>` (or the whole string).
-pub fn address_of(s: &str) -> &str {
-    match (s.rfind('<'), s.rfind('>')) {
-        (Some(a), Some(b)) if a < b => &s[a + 1..b],
-        _ => s.trim(),
-    }
-}
-
 impl Case {
-    /// Every message's threading headers and verdict.
-    pub fn thread_headers(&self) -> Result<Vec<ThreadHeader>> {
-        let mut st = self.conn.prepare(
-            "SELECT m.sha256, m.message_id, m.in_reply_to, m.refs, m.subject, m.date_ts, v.verdict
-             FROM messages m LEFT JOIN verdicts v INDEXED BY verdicts_facts ON v.message = m.sha256",
-        )?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(ThreadHeader {
-                    sha256: r.get(0)?,
-                    message_id: r.get(1)?,
-                    in_reply_to: json_list(r.get(2)?),
-                    references: json_list(r.get(3)?),
-                    subject: r.get(4)?,
-                    date_ts: r.get(5)?,
-                    verdict: r.get(6)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
-    }
-
-    /// Replace the threads: `(message, thread, parent)`.
-    pub fn write_threads(&mut self, rows: &[(String, String, Option<String>)]) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM threads", [])?;
-        {
-            let mut st =
-                tx.prepare("INSERT INTO threads (message, thread, parent) VALUES (?1, ?2, ?3)")?;
-            for (m, t, p) in rows {
-                st.execute(params![m, t, p])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// The thread a message is in.
-    pub fn thread_of(&self, message: &str) -> Result<Option<String>> {
-        use rusqlite::OptionalExtension;
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT thread FROM threads WHERE message = ?1",
-                [message],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-
-    /// The messages of one thread, oldest first.
-    pub fn thread_rows(&self, thread: &str) -> Result<Vec<ThreadRow>> {
-        let mut st = self.conn.prepare(
-            "WITH first AS (
-                 SELECT o.message, r.path AS root, o.path AS source,
-                        ROW_NUMBER() OVER (PARTITION BY o.message ORDER BY o.root, o.path) AS n
-                 FROM threads t JOIN occurrences o ON o.message = t.message JOIN roots r ON r.id = o.root
-                 WHERE t.thread = ?1)
-             SELECT t.message, t.parent, m.message_id, m.date_ts, m.from_addr, m.subject, v.verdict,
-                    f.root, f.source
-             FROM threads t JOIN messages m ON m.sha256 = t.message
-             LEFT JOIN verdicts v ON v.message = t.message
-             LEFT JOIN first f ON f.message = t.message AND f.n = 1
-             WHERE t.thread = ?1 ORDER BY m.date_ts, t.message",
-        )?;
-        let rows = st
-            .query_map([thread], |r| {
-                Ok(ThreadRow {
-                    message: MessageRef {
-                        sha256: r.get(0)?,
-                        message_id: r.get(2)?,
-                        root: r.get(7)?,
-                        source: r.get(8)?,
-                    },
-                    parent: r.get(1)?,
-                    date_ts: r.get(3)?,
-                    from: r.get(4)?,
-                    subject: r.get(5)?,
-                    verdict: r.get(6)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
-    }
-
     /// Messages whose facts differ from what the index holds (all of them
     /// after [`Case::forget_indexed`]), in hash order, each with whether
     /// the index holds an older version of it.
@@ -490,76 +310,6 @@ impl Case {
         RecordReader {
             dir: self.blob_dir(),
         }
-    }
-
-    /// The messages `id` names: a hash or a unique prefix of one (at least
-    /// 6 hex digits), a source path (full, or within its root), or a
-    /// Message-ID (with or without angle brackets).
-    pub fn resolve(&self, id: &str) -> Result<Vec<String>> {
-        let id = id.trim();
-        let collect = |sql: &str, arg: &str| -> Result<Vec<String>> {
-            let mut st = self.conn.prepare_cached(sql)?;
-            let rows = st
-                .query_map([arg], |r| r.get(0))?
-                .collect::<Result<Vec<String>, _>>()?;
-            Ok(rows)
-        };
-        if id.len() >= 6 && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            let lo = id.to_ascii_lowercase();
-            let found = collect(
-                "SELECT sha256 FROM messages WHERE sha256 >= ?1 AND sha256 < ?1 || 'g' ORDER BY sha256",
-                &lo,
-            )?;
-            if !found.is_empty() {
-                return Ok(found);
-            }
-        }
-        let found = collect(
-            "SELECT DISTINCT o.message FROM occurrences o JOIN roots r ON r.id = o.root
-             WHERE r.path || '/' || o.path = ?1 OR o.path = ?1 ORDER BY o.message",
-            id,
-        )?;
-        if !found.is_empty() {
-            return Ok(found);
-        }
-        let bare = id.trim_start_matches('<').trim_end_matches('>');
-        collect(
-            "SELECT sha256 FROM messages WHERE message_id = '<' || ?1 || '>' ORDER BY sha256",
-            bare,
-        )
-    }
-
-    /// Who wrote to whom (To and Cc), most frequent first; addresses
-    /// lowercased.
-    pub fn correspondents(&self) -> Result<Vec<Correspondence>> {
-        let mut st = self.conn.prepare(
-            "SELECT from_addr, to_addrs, cc_addrs FROM messages WHERE from_addr IS NOT NULL",
-        )?;
-        let mut counts: HashMap<(String, String), u64> = HashMap::new();
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            let from: String = r.get(0)?;
-            let from = address_of(&from).to_lowercase();
-            let mut to = json_list(r.get(1)?);
-            to.extend(json_list(r.get(2)?));
-            let mut seen = std::collections::HashSet::new();
-            for t in to {
-                let t = address_of(&t).to_lowercase();
-                if seen.insert(t.clone()) {
-                    *counts.entry((from.clone(), t)).or_default() += 1;
-                }
-            }
-        }
-        let mut out: Vec<Correspondence> = counts
-            .into_iter()
-            .map(|((from, to), messages)| Correspondence { from, to, messages })
-            .collect();
-        out.sort_by(|a, b| {
-            b.messages
-                .cmp(&a.messages)
-                .then_with(|| (&a.from, &a.to).cmp(&(&b.from, &b.to)))
-        });
-        Ok(out)
     }
 }
 

@@ -554,5 +554,5 @@ fn now() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    headers::utc(secs)
+    tamis_time::rfc3339(secs)
 }

@@ -19,12 +19,15 @@
 
 pub mod annotations;
 mod blobs;
+mod correspondents;
 mod examination;
 pub mod headers;
 mod index_feed;
 mod ingest;
 pub mod report;
+mod resolve;
 mod schema;
+mod threads;
 mod verification;
 mod view;
 
@@ -34,15 +37,14 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
 pub use annotations::Annotations;
+pub use correspondents::{Correspondence, address_of};
 pub use examination::{ExamineReport, FindingRow};
 pub use headers::{Attachment, Headers};
-pub use index_feed::{
-    Correspondence, IndexAttachment, IndexRecord, RecordReader, SearchText, ThreadHeader,
-    ThreadLine, ThreadRow, address_of, thread_lines,
-};
+pub use index_feed::{IndexAttachment, IndexRecord, RecordReader, SearchText};
 pub use ingest::{IngestOptions, IngestReport, Progress};
 pub use tamis_verify::verdict::occurrence_verdict;
 pub use tamis_verify::{Assessment, Reason, Verdict};
+pub use threads::{ThreadHeader, ThreadLine, ThreadRow, thread_lines};
 pub use verification::{Signer, VerifyReport};
 pub use view::MessageView;
 
@@ -322,11 +324,7 @@ impl Case {
                     })
                 })?
                 .collect::<Result<_, _>>()?;
-            let list = |i: usize| -> rusqlite::Result<Vec<String>> {
-                let s: Option<String> = r.get(i)?;
-                Ok(s.map(|s| serde_json::from_str(&s).unwrap_or_default())
-                    .unwrap_or_default())
-            };
+            let list = |i: usize| -> rusqlite::Result<Vec<String>> { Ok(json_list(r.get(i)?)) };
             let converted: bool = r.get(4)?;
             let reader_note: Option<String> = r.get(10)?;
             let (verdict, reasons, evidence) = match r
@@ -481,6 +479,13 @@ pub(crate) fn blob_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<blobs
         offset: r.get::<_, i64>(i + 1)? as u64,
         len: r.get::<_, i64>(i + 2)? as u64,
     })
+}
+
+/// A JSON list of strings as the catalog stores it (addresses, references);
+/// empty when absent or unreadable.
+pub(crate) fn json_list(s: Option<String>) -> Vec<String> {
+    s.and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
 }
 
 /// Check a stored message still is what its hash says: every verdict rests

@@ -562,7 +562,7 @@ fn iso_stamp(s: &str) -> Option<Stamp> {
     let zoned = time.ends_with(['Z', 'z']) || time.contains(['+', '-']);
     Some(Stamp {
         raw: s.to_string(),
-        unix: tamis_keys::parse_time(s)?,
+        unix: tamis_time::parse_time(s)?,
         zoned,
     })
 }
@@ -599,7 +599,7 @@ fn pdf_stamp(s: &str) -> Option<Stamp> {
     };
     Some(Stamp {
         raw: raw.to_string(),
-        unix: tamis_keys::parse_time(&format!("{iso}{suffix}"))?,
+        unix: tamis_time::parse_time(&format!("{iso}{suffix}"))?,
         zoned,
     })
 }
@@ -881,7 +881,7 @@ fn exif(bytes: &[u8]) -> Meta {
         let raw = text(tag)?;
         let iso = raw.replacen(':', "-", 2).replacen(' ', "T", 1);
         Some(Stamp {
-            unix: tamis_keys::parse_time(&iso)?,
+            unix: tamis_time::parse_time(&iso)?,
             raw,
             zoned: false,
         })

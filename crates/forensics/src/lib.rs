@@ -197,9 +197,7 @@ pub fn forges(severity: Severity, signature_verdict: tamis_verify::Verdict) -> b
 pub(crate) const HOUR: i64 = 3600;
 pub(crate) const DAY: i64 = 86_400;
 
-pub(crate) fn when(unix: i64) -> String {
-    mail_parser::DateTime::from_timestamp(unix).to_rfc3339()
-}
+pub(crate) use tamis_time::rfc3339 as when;
 
 pub(crate) fn span(seconds: i64) -> String {
     let s = seconds.abs();

@@ -1,6 +1,8 @@
 //! Import formats: JSON lines, zone-file TXT records and `dig` output.
 
-use crate::{KeyRecord, parse_time};
+use tamis_time::parse_time;
+
+use crate::KeyRecord;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {reason}")]

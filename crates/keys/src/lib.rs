@@ -105,84 +105,9 @@ fn lower(name: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Parse a time as the import formats write it: Unix seconds, an RFC 3339
-/// timestamp, or a plain date (`2016-08-16`, taken as 00:00 UTC).
-pub fn parse_time(s: &str) -> Option<i64> {
-    let s = s.trim();
-    if let Ok(n) = s.parse::<i64>() {
-        return Some(n);
-    }
-    let (date, time) = match s.split_once(['T', ' ']) {
-        Some((d, t)) => (d, Some(t)),
-        None => (s, None),
-    };
-    let mut parts = date.split('-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let d: i64 = parts.next()?.parse().ok()?;
-    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let mut secs = days_from_civil(y, m, d) * 86_400;
-    if let Some(t) = time {
-        let (clock, offset) = split_offset(t)?;
-        let mut hms = clock.split(':');
-        let h: i64 = hms.next()?.parse().ok()?;
-        let mi: i64 = hms.next().unwrap_or("0").parse().ok()?;
-        let se: f64 = hms.next().unwrap_or("0").parse().ok()?;
-        secs += h * 3600 + mi * 60 + se as i64 - offset;
-    }
-    Some(secs)
-}
-
-fn split_offset(t: &str) -> Option<(&str, i64)> {
-    if let Some(clock) = t.strip_suffix('Z').or_else(|| t.strip_suffix('z')) {
-        return Some((clock, 0));
-    }
-    if let Some(i) = t.rfind(['+', '-']) {
-        let (clock, off) = t.split_at(i);
-        let sign = if off.starts_with('-') { -1 } else { 1 };
-        let off = off[1..].replace(':', "");
-        if off.len() == 4 {
-            let h: i64 = off[..2].parse().ok()?;
-            let m: i64 = off[2..].parse().ok()?;
-            return Some((clock, sign * (h * 3600 + m * 60)));
-        }
-    }
-    Some((t, 0))
-}
-
-/// Howard Hinnant's days_from_civil.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_the_time_forms_of_the_import_formats() {
-        let table = [
-            ("1470787200", Some(1_470_787_200)),
-            ("2016-08-10", Some(1_470_787_200)),
-            ("2016-08-10T00:00:00Z", Some(1_470_787_200)),
-            ("2016-08-10T02:00:00+02:00", Some(1_470_787_200)),
-            ("2016-08-10 00:00:00", Some(1_470_787_200)),
-            ("1970-01-01", Some(0)),
-            ("yesterday", None),
-            ("2016-13-01", None),
-        ];
-        for (input, want) in table {
-            assert_eq!(parse_time(input), want, "{input}");
-        }
-    }
 
     /// DNS names are case-insensitive: a signature's `d=` and `s=` find
     /// their records however either side spells them.

@@ -152,6 +152,5 @@ impl SegmentCollector for Segment {
 
 /// `YYYY-MM-DD` of a day number (days since 1970-01-01).
 fn civil(day: i64) -> String {
-    let s = mail_parser::DateTime::from_timestamp(day.saturating_mul(86_400)).to_rfc3339();
-    s.get(..10).unwrap_or(&s).to_string()
+    tamis_time::day(day.saturating_mul(86_400))
 }

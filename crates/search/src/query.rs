@@ -341,32 +341,24 @@ fn day_bounds(s: &str) -> Option<(i64, i64)> {
     };
     let y = num(parts.first()?, 4)?;
     match parts.len() {
-        1 => Some((days(y, 1, 1)? * 86_400, days(y + 1, 1, 1)? * 86_400)),
+        1 => Some((
+            tamis_time::days_from_civil(y, 1, 1)? * 86_400,
+            tamis_time::days_from_civil(y + 1, 1, 1)? * 86_400,
+        )),
         2 => {
             let m = num(parts[1], 2)?;
             let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-            Some((days(y, m, 1)? * 86_400, days(ny, nm, 1)? * 86_400))
+            Some((
+                tamis_time::days_from_civil(y, m, 1)? * 86_400,
+                tamis_time::days_from_civil(ny, nm, 1)? * 86_400,
+            ))
         }
         3 => {
-            let d0 = days(y, num(parts[1], 2)?, num(parts[2], 2)?)?;
+            let d0 = tamis_time::days_from_civil(y, num(parts[1], 2)?, num(parts[2], 2)?)?;
             Some((d0 * 86_400, (d0 + 1) * 86_400))
         }
         _ => None,
     }
-}
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days(y: i64, m: i64, d: i64) -> Option<i64> {
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
 }
 
 impl fmt::Display for Field {
@@ -474,19 +466,22 @@ mod tests {
         assert_eq!(
             date_span("2017-03..2017-05"),
             Ok((
-                Some(days(2017, 3, 1).unwrap() * day),
-                Some(days(2017, 6, 1).unwrap() * day)
+                Some(tamis_time::days_from_civil(2017, 3, 1).unwrap() * day),
+                Some(tamis_time::days_from_civil(2017, 6, 1).unwrap() * day)
             ))
         );
         assert_eq!(
             date_span("..2016"),
-            Ok((None, Some(days(2017, 1, 1).unwrap() * day)))
+            Ok((
+                None,
+                Some(tamis_time::days_from_civil(2017, 1, 1).unwrap() * day)
+            ))
         );
         assert_eq!(
             date_span("2016-12"),
             Ok((
-                Some(days(2016, 12, 1).unwrap() * day),
-                Some(days(2017, 1, 1).unwrap() * day)
+                Some(tamis_time::days_from_civil(2016, 12, 1).unwrap() * day),
+                Some(tamis_time::days_from_civil(2017, 1, 1).unwrap() * day)
             ))
         );
         for bad in ["2017-3", "yesterday", "..", "2017-13", "2017-01-32"] {

@@ -96,20 +96,10 @@ pub fn clip(s: &str, n: usize) -> String {
 
 /// The day of `t` (`2016-02-15`), or `?`.
 pub fn day(t: Option<i64>) -> String {
-    t.map(|t| tamis_case::headers::utc(t)[..10].to_string())
-        .unwrap_or_else(|| "?".into())
+    t.map_or_else(|| "?".into(), tamis_time::day)
 }
 
 /// The minute of `t` (`2016-02-15 18:02`), padded when there is none.
 pub fn minute(ts: Option<i64>) -> String {
-    match ts {
-        Some(t) => {
-            let s = tamis_case::headers::utc(t);
-            match (s.get(..10), s.get(11..16)) {
-                (Some(d), Some(t)) => format!("{d} {t}"),
-                _ => s,
-            }
-        }
-        None => "(no date)       ".to_string(),
-    }
+    ts.map_or_else(|| "(no date)       ".into(), tamis_time::minute)
 }

@@ -519,9 +519,8 @@ pub fn parse_rfc2822(s: &str) -> Option<i64> {
             _ => 0,
         },
     };
-    let date = format!("{year:04}-{month:02}-{day:02}");
-    let base = tamis_keys::parse_time(&date)?;
-    Some(base + h * 3600 + m * 60 + sec - offset)
+    let base = tamis_time::days_from_civil(year, month, day)?.checked_mul(86_400)?;
+    base.checked_add(h * 3600 + m * 60 + sec - offset)
 }
 
 #[cfg(test)]

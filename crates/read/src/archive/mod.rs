@@ -50,7 +50,7 @@ pub(crate) fn read_unit(limits: &Limits, unit: &Unit, sink: &mut dyn FnMut(Event
         ancestors: Vec::new(),
     };
     let meta = Meta {
-        mtime: Some(iso_utc(unit.mtime)),
+        mtime: Some(tamis_time::rfc3339(unit.mtime)),
         layer: 0,
     };
     cx.node(&unit.provenance, &meta, Input::Disk(&unit.parts), 0);
@@ -370,12 +370,6 @@ fn nt_to_unix(t: u64) -> i64 {
     (t / 10_000_000) as i64 - 11_644_473_600
 }
 
-/// Unix seconds as an ISO 8601 UTC timestamp (mail-parser's formatter, as
-/// the catalog's other dates).
-pub(crate) fn iso_utc(secs: i64) -> String {
-    mail_parser::DateTime::from_timestamp(secs).to_rfc3339()
-}
-
 /// A member whose header declares its size: ending early is truncation,
 /// not the end of the member (tar's reader would otherwise just stop).
 struct Exact<R> {
@@ -412,13 +406,6 @@ impl<R: Read> Read for Exact<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formats_unix_time() {
-        assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
-        assert_eq!(iso_utc(1_493_888_400), "2017-05-04T09:00:00Z");
-        assert_eq!(iso_utc(951_782_400), "2000-02-29T00:00:00Z");
-    }
 
     #[test]
     fn an_archive_found_inside_itself_is_not_opened_again() {

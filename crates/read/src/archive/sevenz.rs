@@ -40,7 +40,7 @@ impl Cx<'_> {
             let child_meta = Meta {
                 mtime: entry
                     .has_last_modified_date
-                    .then(|| iso_utc(nt_to_unix(u64::from(entry.last_modified_date)))),
+                    .then(|| tamis_time::rfc3339(nt_to_unix(u64::from(entry.last_modified_date)))),
                 layer: 0,
             };
             let mut limited = self.budget.wrap(r);

@@ -58,7 +58,7 @@ impl Cx<'_> {
                 }
                 cx.check_member_name(&child, &name);
                 let child_meta = Meta {
-                    mtime: header.mtime().ok().map(|t| iso_utc(t as i64)),
+                    mtime: header.mtime().ok().map(|t| tamis_time::rfc3339(t as i64)),
                     layer: 0,
                 };
                 let declared = entry.size();

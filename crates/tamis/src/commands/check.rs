@@ -168,8 +168,8 @@ fn explain(
             writeln!(
                 out,
                 "    t= {} against Date {}",
-                tamis_case::headers::utc(t),
-                tamis_case::headers::utc(at)
+                tamis_time::rfc3339(t),
+                tamis_time::rfc3339(at)
             )?;
         }
     }

@@ -10,7 +10,7 @@ use crate::common::{counts, open_case};
 pub fn run(a: VerifyArgs) -> Result<ExitCode> {
     let mut c = open_case(&a.case.case)?;
     if let Some(d) = a.dump_seen {
-        let t = tamis_keys::parse_time(&d)
+        let t = tamis_time::parse_time(&d)
             .with_context(|| format!("--dump-seen: cannot read the date {d:?}"))?;
         c.set_dump_seen(t)?;
     }

@@ -25,8 +25,7 @@ pub(super) async fn dashboard(st: Shared) -> Result<Markup> {
                 let day = start.div_euclid(86_400);
                 // 1970-01-01 was a Thursday: (day + 3) mod 7 counts from Monday.
                 let monday = day - (day + 3).rem_euclid(7);
-                let label = mail_parser::DateTime::from_timestamp(monday * 86_400).to_rfc3339();
-                let label = label.get(..10).unwrap_or(&label).to_string();
+                let label = tamis_time::day(monday * 86_400);
                 *weeks.entry(label).or_default().entry(v).or_default() += n;
             }
         }

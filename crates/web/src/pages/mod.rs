@@ -105,16 +105,7 @@ pub(super) fn badge(verdict: &str) -> Markup {
 }
 
 pub(super) fn when(ts: Option<i64>) -> String {
-    match ts {
-        Some(t) => {
-            let s = mail_parser::DateTime::from_timestamp(t).to_rfc3339();
-            match (s.get(..10), s.get(11..16)) {
-                (Some(d), Some(h)) => format!("{d} {h}"),
-                _ => s,
-            }
-        }
-        None => "(no date)".into(),
-    }
+    ts.map_or_else(|| "(no date)".into(), tamis_time::minute)
 }
 
 pub(super) fn search_link(q: &str) -> String {

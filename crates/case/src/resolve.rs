@@ -1,0 +1,43 @@
+//! Naming a message the way a user has it in hand: a hash or a prefix of
+//! one, a source path, or a Message-ID.
+
+use crate::{Case, Result};
+
+impl Case {
+    /// The messages `id` names: a hash or a unique prefix of one (at least
+    /// 6 hex digits), a source path (full, or within its root), or a
+    /// Message-ID (with or without angle brackets).
+    pub fn resolve(&self, id: &str) -> Result<Vec<String>> {
+        let id = id.trim();
+        let collect = |sql: &str, arg: &str| -> Result<Vec<String>> {
+            let mut st = self.conn.prepare_cached(sql)?;
+            let rows = st
+                .query_map([arg], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(rows)
+        };
+        if id.len() >= 6 && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let lo = id.to_ascii_lowercase();
+            let found = collect(
+                "SELECT sha256 FROM messages WHERE sha256 >= ?1 AND sha256 < ?1 || 'g' ORDER BY sha256",
+                &lo,
+            )?;
+            if !found.is_empty() {
+                return Ok(found);
+            }
+        }
+        let found = collect(
+            "SELECT DISTINCT o.message FROM occurrences o JOIN roots r ON r.id = o.root
+             WHERE r.path || '/' || o.path = ?1 OR o.path = ?1 ORDER BY o.message",
+            id,
+        )?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+        let bare = id.trim_start_matches('<').trim_end_matches('>');
+        collect(
+            "SELECT sha256 FROM messages WHERE message_id = '<' || ?1 || '>' ORDER BY sha256",
+            bare,
+        )
+    }
+}
