@@ -705,3 +705,60 @@ fn split_mailbox(s: &str) -> (Option<&str>, Option<&str>) {
         None => (Some(s), None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::small_case;
+    use crate::{Reason, Verdict};
+
+    fn add_finding(t: &crate::testing::Small, message: &str, severity: &str) {
+        t.case
+            .conn
+            .execute(
+                "INSERT INTO findings (scope, message, attachment, kind, severity, explanation, data)
+                 VALUES ('message', ?1, NULL, 'document_modified_after_message', ?2, 'saved later', '{}')",
+                [message, severity],
+            )
+            .unwrap();
+    }
+
+    /// A strong finding makes forged only a message no signature settles;
+    /// a notice changes nothing; a signature's verdict is never overruled;
+    /// and the shown verdict follows the findings back when they go.
+    #[test]
+    fn findings_forge_only_what_no_signature_settles() {
+        let mut t = small_case();
+        for m in [&t.signed, &t.unsigned, &t.tampered] {
+            add_finding(&t, m, "strong");
+        }
+        add_finding(&t, &t.unsigned.clone(), "notice");
+        assert_eq!(t.case.apply_findings().unwrap(), 1);
+        assert_eq!(t.verdict(&t.signed), "authentic");
+        assert_eq!(t.verdict(&t.tampered), "tampered");
+        assert_eq!(t.verdict(&t.unsigned), "forged");
+        let mut rows = Vec::new();
+        let unsigned = t.unsigned.clone();
+        t.case
+            .occurrences_of(Some(&unsigned), |r| {
+                rows.push(r);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(rows[0].verdict, Some(Verdict::Forged));
+        assert_eq!(
+            rows[0].reasons,
+            [
+                Reason::Fabrication,
+                Reason::Finding {
+                    kind: "document_modified_after_message".into(),
+                    explanation: "saved later".into()
+                },
+                Reason::NoSignature
+            ]
+        );
+
+        t.case.conn.execute("DELETE FROM findings", []).unwrap();
+        assert_eq!(t.case.apply_findings().unwrap(), 0);
+        assert_eq!(t.verdict(&t.unsigned), "unverifiable");
+    }
+}

@@ -31,6 +31,9 @@ mod threads;
 mod verification;
 mod view;
 
+#[cfg(test)]
+mod testing;
+
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};

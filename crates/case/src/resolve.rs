@@ -41,3 +41,35 @@ impl Case {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::small_case;
+
+    /// A message is found by whatever the user has in hand, and a name
+    /// that fits several messages returns them all (the caller asks which).
+    #[test]
+    fn a_message_is_named_by_hash_prefix_path_or_message_id() {
+        let t = small_case();
+        let root = t.case.roots().unwrap()[0].clone();
+        let one = |id: &str| t.case.resolve(id).unwrap();
+        for id in [
+            t.signed.clone(),
+            t.signed[..6].to_string(),
+            t.signed[..6].to_ascii_uppercase(),
+            "inbox/signed.eml".to_string(),
+            format!("{root}/inbox/signed.eml"),
+        ] {
+            assert_eq!(one(&id), [t.signed.clone()], "{id}");
+        }
+        // The signed and the tampered copy claim the same Message-ID.
+        let mut both = vec![t.signed.clone(), t.tampered.clone()];
+        both.sort();
+        assert_eq!(one("<budget@horizon.example>"), both);
+        assert_eq!(one("budget@horizon.example"), both);
+        assert_eq!(one(&t.unsigned[..8]), [t.unsigned.clone()]);
+        // Five digits are too few to be taken as a hash prefix.
+        assert!(one(&t.signed[..5]).is_empty());
+        assert!(one("inbox/nothing.eml").is_empty());
+    }
+}

@@ -289,3 +289,73 @@ pub fn migrate(conn: &mut Connection) -> Result<i64, CaseError> {
     }
     Ok(current)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::small_case;
+    use crate::{Case, Reason};
+
+    /// A case whose verdicts were written in an older form (schema 8:
+    /// reasons as sentences) is upgraded when opened: the catalog is
+    /// migrated, every verdict judged again from the stored messages, the
+    /// same verdicts with typed reasons; opened again, nothing is left to do.
+    #[test]
+    fn an_older_case_is_upgraded_when_opened() {
+        let t = small_case();
+        let dir = t.case.dir().to_path_buf();
+        let before: Vec<(String, String)> = t
+            .case
+            .conn
+            .prepare("SELECT message, verdict FROM verdicts ORDER BY message")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        t.case
+            .conn
+            .execute_batch(
+                r#"UPDATE verdicts SET reasons = '["words of an older tamis"]',
+                       evidence = json_set(evidence, '$.reasons', json('["words of an older tamis"]')),
+                       digest = 'older';
+                   PRAGMA user_version = 8;"#,
+            )
+            .unwrap();
+        drop(t.case);
+
+        let case = Case::open(&dir).unwrap();
+        let u = case.upgrade().expect("upgraded");
+        assert_eq!((u.from, u.to, u.rejudged), (8, super::VERSION, 3));
+        let after: Vec<(String, String, String)> = case
+            .conn
+            .prepare("SELECT message, verdict, reasons FROM verdicts ORDER BY message")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for ((m, v), (m2, v2, reasons)) in before.iter().zip(&after) {
+            assert_eq!((m, v), (m2, v2));
+            let typed: Vec<Reason> = serde_json::from_str(reasons).unwrap();
+            assert!(!typed.is_empty(), "{reasons}");
+        }
+        drop(case);
+        assert!(Case::open(&dir).unwrap().upgrade().is_none());
+    }
+
+    /// A case from a newer tamis is refused, not misread.
+    #[test]
+    fn a_newer_case_is_refused() {
+        let t = small_case();
+        let dir = t.case.dir().to_path_buf();
+        t.case
+            .conn
+            .pragma_update(None, "user_version", super::VERSION + 1)
+            .unwrap();
+        drop(t.case);
+        assert!(matches!(
+            Case::open(&dir),
+            Err(crate::CaseError::NewerSchema { .. })
+        ));
+    }
+}

@@ -338,3 +338,26 @@ fn duplicate_groups_and_correspondents() {
         .unwrap();
     assert_eq!(claire_paul.messages, 3);
 }
+
+/// The table exercises the whole query language: every operator the parser
+/// knows appears in it at least once.
+#[test]
+fn the_table_uses_every_operator() {
+    let table = std::fs::read_to_string(data().join("queries.txt")).unwrap();
+    let queries: Vec<&str> = table
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once("=>").map(|(q, _)| q))
+        .collect();
+    let missing: Vec<&str> = tamis_search::query::FIELDS
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| {
+            let op = format!("{name}:");
+            !queries
+                .iter()
+                .any(|q| q.split([' ', '(', '-']).any(|w| w.starts_with(&op)))
+        })
+        .collect();
+    assert!(missing.is_empty(), "no query uses {missing:?}");
+}
