@@ -60,14 +60,14 @@ mod tests {
             "inbox/signed.eml".to_string(),
             format!("{root}/inbox/signed.eml"),
         ] {
-            assert_eq!(one(&id), [t.signed.clone()], "{id}");
+            assert_eq!(one(&id), std::slice::from_ref(&t.signed), "{id}");
         }
         // The signed and the tampered copy claim the same Message-ID.
         let mut both = vec![t.signed.clone(), t.tampered.clone()];
         both.sort();
         assert_eq!(one("<budget@horizon.example>"), both);
         assert_eq!(one("budget@horizon.example"), both);
-        assert_eq!(one(&t.unsigned[..8]), [t.unsigned.clone()]);
+        assert_eq!(one(&t.unsigned[..8]), std::slice::from_ref(&t.unsigned));
         // Five digits are too few to be taken as a hash prefix.
         assert!(one(&t.signed[..5]).is_empty());
         assert!(one("inbox/nothing.eml").is_empty());

@@ -9,7 +9,8 @@ use tempfile::TempDir;
 use crate::{Case, IngestOptions};
 
 pub struct Small {
-    pub dir: TempDir,
+    /// Holds the dump and the case until the test ends.
+    _dir: TempDir,
     pub case: Case,
     /// The hashes of the signed, unsigned and tampered messages.
     pub signed: String,
@@ -56,7 +57,7 @@ pub fn small_case() -> Small {
         unsigned: sha(unsigned),
         tampered: sha(tampered.as_bytes()),
         case,
-        dir,
+        _dir: dir,
     }
 }
 
