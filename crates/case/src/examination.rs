@@ -22,7 +22,7 @@ use tamis_forensics::isolate::Pool;
 use tamis_forensics::patterns;
 use tamis_forensics::people::{Doc, Population};
 use tamis_forensics::profile::Profile;
-use tamis_forensics::{Finding, Severity, diff, message};
+use tamis_forensics::{Finding, FindingKind, Severity, diff, message};
 
 use crate::blobs::{self, BlobRef};
 use crate::{Case, MessageRef, Reason, Result, Verdict, check_hash, json_list};
@@ -40,8 +40,8 @@ pub struct ExamineReport {
 /// A finding as stored and listed.
 #[derive(Debug, Clone, Serialize)]
 pub struct FindingRow {
-    pub kind: String,
-    pub severity: String,
+    pub kind: FindingKind,
+    pub severity: Severity,
     /// The message it is about; `None` for case-wide ones.
     #[serde(flatten)]
     pub message: Option<MessageRef>,
@@ -467,7 +467,7 @@ impl Case {
                 Some(examined[i].clone()),
                 None,
                 Finding::new(
-                    "near_duplicate",
+                    FindingKind::NearDuplicate,
                     Severity::Notice,
                     format!(
                         "the text is nearly that of a proven message ({other_id}, {bits} of 64 SimHash bits apart) under another Message-ID: {}",
@@ -519,7 +519,7 @@ impl Case {
                 let others = members.len() - 1;
                 let finding = match &reference {
                     Some((rsha, _)) if rsha == sha => Finding::new(
-                        "message_id_reused",
+                        FindingKind::MessageIdReused,
                         Severity::Info,
                         format!(
                             "{others} other message(s) carry this one's Message-ID {id}; this copy is the proven one they are compared with"
@@ -536,7 +536,7 @@ impl Case {
                             || !d.attachments_added.is_empty()
                             || !d.attachments_removed.is_empty();
                         Finding::new(
-                            "message_id_reused",
+                            FindingKind::MessageIdReused,
                             if visible {
                                 Severity::Notice
                             } else {
@@ -551,7 +551,7 @@ impl Case {
                         )
                     }
                     None => Finding::new(
-                        "message_id_reused",
+                        FindingKind::MessageIdReused,
                         Severity::Info,
                         format!(
                             "{} different messages carry Message-ID {id}; none of them is proven",
@@ -630,18 +630,18 @@ impl Case {
     }
 
     /// Findings, optionally of one kind, most severe first.
-    pub fn findings(&self, kind: Option<&str>) -> Result<Vec<FindingRow>> {
+    pub fn findings(&self, kind: Option<FindingKind>) -> Result<Vec<FindingRow>> {
         let mut st = self.conn.prepare(
             "SELECT f.kind, f.severity, f.message, f.attachment, f.explanation, f.data FROM findings f
              WHERE ?1 IS NULL OR f.kind = ?1
              ORDER BY CASE f.severity WHEN 'strong' THEN 0 WHEN 'notice' THEN 1 ELSE 2 END, f.kind, f.message, f.id",
         )?;
         let rows: Vec<(FindingRow, Option<String>)> = st
-            .query_map([kind], |r| {
+            .query_map([kind.map(FindingKind::name)], |r| {
                 Ok((
                     FindingRow {
-                        kind: r.get(0)?,
-                        severity: r.get(1)?,
+                        kind: typed(r, 0, FindingKind::parse)?,
+                        severity: typed(r, 1, Severity::parse)?,
                         message: None,
                         attachment: r.get(3)?,
                         explanation: r.get(4)?,
@@ -686,7 +686,7 @@ fn insert_finding(
         scope,
         message,
         attachment,
-        f.kind,
+        f.kind.name(),
         f.severity.name(),
         f.explanation,
         f.data.to_string()
@@ -704,6 +704,23 @@ fn split_mailbox(s: &str) -> (Option<&str>, Option<&str>) {
         None if s.contains('@') => (None, Some(s)),
         None => (Some(s), None),
     }
+}
+
+/// A stable name in column `i` as its typed value; a name this tamis does
+/// not know is an error naming it, never a silent default.
+pub(crate) fn typed<T>(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+    parse: fn(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    let name: String = r.get(i)?;
+    parse(&name).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("unknown name {name:?}").into(),
+        )
+    })
 }
 
 #[cfg(test)]

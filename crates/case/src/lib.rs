@@ -45,6 +45,7 @@ pub use examination::{ExamineReport, FindingRow};
 pub use headers::{Attachment, Headers};
 pub use index_feed::{IndexAttachment, IndexRecord, RecordReader, SearchText};
 pub use ingest::{IngestOptions, IngestReport, Progress};
+pub use tamis_forensics::{FindingKind, Severity};
 pub use tamis_verify::verdict::occurrence_verdict;
 pub use tamis_verify::{Assessment, Reason, Verdict};
 pub use threads::{ThreadHeader, ThreadLine, ThreadRow, thread_lines};
@@ -310,8 +311,8 @@ impl Case {
             let findings = found
                 .query_map([&sha], |f| {
                     Ok(MessageFinding {
-                        kind: f.get(0)?,
-                        severity: f.get(1)?,
+                        kind: examination::typed(f, 0, FindingKind::parse)?,
+                        severity: examination::typed(f, 1, Severity::parse)?,
                         attachment: f.get(2)?,
                         explanation: f.get(3)?,
                         data: serde_json::from_str(&f.get::<_, String>(4)?).unwrap_or_default(),
@@ -611,8 +612,8 @@ impl MessageRef {
 /// A finding as listed with its message.
 #[derive(Debug, Serialize)]
 pub struct MessageFinding {
-    pub kind: String,
-    pub severity: String,
+    pub kind: FindingKind,
+    pub severity: Severity,
     pub attachment: Option<String>,
     pub explanation: String,
     pub data: serde_json::Value,

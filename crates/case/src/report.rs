@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::verification::Signer;
-use crate::{Case, Reason, Result, Verdict};
+use crate::{Case, Reason, Result, Severity, Verdict};
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -67,7 +67,7 @@ impl Case {
                     findings: row
                         .findings
                         .into_iter()
-                        .filter(|f| f.severity != "info")
+                        .filter(|f| f.severity > Severity::Info)
                         .map(|f| format!("{} ({}): {}", f.kind, f.severity, f.explanation))
                         .collect(),
                 });
@@ -243,7 +243,7 @@ table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;paddi
         let _ = write!(
             h,
             "<h3>{}: {}</h3><ul>{members}</ul>",
-            escape(&f.kind),
+            escape(f.kind.name()),
             escape(&f.explanation)
         );
     }
@@ -312,8 +312,8 @@ mod tests {
             }],
             findings: BTreeMap::from([("<svg onload=alert(1)>".into(), BTreeMap::new())]),
             case_findings: vec![crate::FindingRow {
-                kind: "document_cluster".into(),
-                severity: "notice".into(),
+                kind: crate::FindingKind::DocumentCluster,
+                severity: Severity::Notice,
                 message: None,
                 attachment: None,
                 explanation: "<object data=x>".into(),

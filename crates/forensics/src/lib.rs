@@ -51,6 +51,12 @@ pub enum Severity {
     Strong,
 }
 
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Severity {
     pub const ALL: [Severity; 3] = [Severity::Info, Severity::Notice, Severity::Strong];
 
@@ -70,8 +76,7 @@ impl Severity {
 /// One forensic finding.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    /// Stable name (`document_modified_after_message`, …).
-    pub kind: String,
+    pub kind: FindingKind,
     pub severity: Severity,
     /// What it means, in plain words.
     pub explanation: String,
@@ -81,13 +86,13 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(
-        kind: &str,
+        kind: FindingKind,
         severity: Severity,
         explanation: String,
         data: serde_json::Value,
     ) -> Finding {
         Finding {
-            kind: kind.to_string(),
+            kind,
             severity,
             explanation,
             data,
@@ -95,94 +100,160 @@ impl Finding {
     }
 }
 
-/// Every finding kind, with what it means: `tamis findings --kind` takes
-/// these names.
-pub const KINDS: &[(&str, &str)] = &[
-    (
-        "received_time_reversed",
-        "a relay stamped the message earlier than the relay before it",
-    ),
-    (
-        "received_before_date",
-        "the first relay received the message before its Date header says it was written",
-    ),
-    (
-        "received_delay",
-        "days passed between the Date header and the first relay",
-    ),
-    (
-        "signed_before_date",
-        "the DKIM signature time (t=) is before the Date header",
-    ),
-    (
-        "signed_long_after_date",
-        "the DKIM signature time (t=) is days after the Date header",
-    ),
-    (
-        "document_modified_after_message",
-        "an attachment was last saved after the message carrying it was sent",
-    ),
-    (
-        "document_created_after_message",
-        "an attachment was created after the message carrying it was sent",
-    ),
-    (
-        "document_author_unknown",
-        "an attachment's author or last editor never appears among the people in the dump",
-    ),
-    (
-        "document_foreign_script",
-        "an attachment's author is written in a script the organisation's people do not use",
-    ),
-    (
-        "document_language",
-        "an attachment declares a language no other document of the dump uses",
-    ),
-    (
-        "pdf_incremental_updates",
-        "a PDF was saved again after its first save (incremental updates)",
-    ),
-    (
-        "document_container_warning",
-        "an attachment's container holds something suspicious (a bomb, contradictory metadata)",
-    ),
-    (
-        "message_id_reused",
-        "several different messages share one Message-ID",
-    ),
-    (
-        "time_zone_unusual",
-        "a sender who always writes from one or two time zones dated this message from another",
-    ),
-    (
-        "message_id_time",
-        "the time encoded in the Message-ID disagrees with the Date, where the dump's other such Message-IDs agree",
-    ),
-    (
-        "relay_unusual",
-        "mail from this domain always entered by the same relays; this message by another",
-    ),
-    (
-        "lookalike_domain",
-        "the message names a domain imitating the organisation's own (phishing)",
-    ),
-    (
-        "credential_form",
-        "the message holds an HTML form asking for a password (credential harvesting)",
-    ),
-    (
-        "quote_mismatch",
-        "a reply quotes text that the message it answers does not hold",
-    ),
-    (
-        "near_duplicate",
-        "the message's text is nearly that of a proven message under another Message-ID",
-    ),
-    (
-        "document_cluster",
-        "documents share an editor, application and a tight window of modification times",
-    ),
-];
+/// What a finding is about. The stable name (`name`) is what the catalog,
+/// `tamis findings --kind`, `finding:` searches and exports use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    ReceivedTimeReversed,
+    ReceivedBeforeDate,
+    ReceivedDelay,
+    SignedBeforeDate,
+    SignedLongAfterDate,
+    DocumentModifiedAfterMessage,
+    DocumentCreatedAfterMessage,
+    DocumentAuthorUnknown,
+    DocumentForeignScript,
+    DocumentLanguage,
+    PdfIncrementalUpdates,
+    DocumentContainerWarning,
+    MessageIdReused,
+    TimeZoneUnusual,
+    MessageIdTime,
+    RelayUnusual,
+    LookalikeDomain,
+    CredentialForm,
+    QuoteMismatch,
+    NearDuplicate,
+    DocumentCluster,
+}
+
+impl FindingKind {
+    pub const ALL: [FindingKind; 21] = [
+        FindingKind::ReceivedTimeReversed,
+        FindingKind::ReceivedBeforeDate,
+        FindingKind::ReceivedDelay,
+        FindingKind::SignedBeforeDate,
+        FindingKind::SignedLongAfterDate,
+        FindingKind::DocumentModifiedAfterMessage,
+        FindingKind::DocumentCreatedAfterMessage,
+        FindingKind::DocumentAuthorUnknown,
+        FindingKind::DocumentForeignScript,
+        FindingKind::DocumentLanguage,
+        FindingKind::PdfIncrementalUpdates,
+        FindingKind::DocumentContainerWarning,
+        FindingKind::MessageIdReused,
+        FindingKind::TimeZoneUnusual,
+        FindingKind::MessageIdTime,
+        FindingKind::RelayUnusual,
+        FindingKind::LookalikeDomain,
+        FindingKind::CredentialForm,
+        FindingKind::QuoteMismatch,
+        FindingKind::NearDuplicate,
+        FindingKind::DocumentCluster,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingKind::ReceivedTimeReversed => "received_time_reversed",
+            FindingKind::ReceivedBeforeDate => "received_before_date",
+            FindingKind::ReceivedDelay => "received_delay",
+            FindingKind::SignedBeforeDate => "signed_before_date",
+            FindingKind::SignedLongAfterDate => "signed_long_after_date",
+            FindingKind::DocumentModifiedAfterMessage => "document_modified_after_message",
+            FindingKind::DocumentCreatedAfterMessage => "document_created_after_message",
+            FindingKind::DocumentAuthorUnknown => "document_author_unknown",
+            FindingKind::DocumentForeignScript => "document_foreign_script",
+            FindingKind::DocumentLanguage => "document_language",
+            FindingKind::PdfIncrementalUpdates => "pdf_incremental_updates",
+            FindingKind::DocumentContainerWarning => "document_container_warning",
+            FindingKind::MessageIdReused => "message_id_reused",
+            FindingKind::TimeZoneUnusual => "time_zone_unusual",
+            FindingKind::MessageIdTime => "message_id_time",
+            FindingKind::RelayUnusual => "relay_unusual",
+            FindingKind::LookalikeDomain => "lookalike_domain",
+            FindingKind::CredentialForm => "credential_form",
+            FindingKind::QuoteMismatch => "quote_mismatch",
+            FindingKind::NearDuplicate => "near_duplicate",
+            FindingKind::DocumentCluster => "document_cluster",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FindingKind> {
+        FindingKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+
+    /// What it means, in one sentence (`tamis findings --kinds`).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            FindingKind::ReceivedTimeReversed => {
+                "a relay stamped the message earlier than the relay before it"
+            }
+            FindingKind::ReceivedBeforeDate => {
+                "the first relay received the message before its Date header says it was written"
+            }
+            FindingKind::ReceivedDelay => "days passed between the Date header and the first relay",
+            FindingKind::SignedBeforeDate => {
+                "the DKIM signature time (t=) is before the Date header"
+            }
+            FindingKind::SignedLongAfterDate => {
+                "the DKIM signature time (t=) is days after the Date header"
+            }
+            FindingKind::DocumentModifiedAfterMessage => {
+                "an attachment was last saved after the message carrying it was sent"
+            }
+            FindingKind::DocumentCreatedAfterMessage => {
+                "an attachment was created after the message carrying it was sent"
+            }
+            FindingKind::DocumentAuthorUnknown => {
+                "an attachment's author or last editor never appears among the people in the dump"
+            }
+            FindingKind::DocumentForeignScript => {
+                "an attachment's author is written in a script the organisation's people do not use"
+            }
+            FindingKind::DocumentLanguage => {
+                "an attachment declares a language no other document of the dump uses"
+            }
+            FindingKind::PdfIncrementalUpdates => {
+                "a PDF was saved again after its first save (incremental updates)"
+            }
+            FindingKind::DocumentContainerWarning => {
+                "an attachment's container holds something suspicious (a bomb, contradictory metadata)"
+            }
+            FindingKind::MessageIdReused => "several different messages share one Message-ID",
+            FindingKind::TimeZoneUnusual => {
+                "a sender who always writes from one or two time zones dated this message from another"
+            }
+            FindingKind::MessageIdTime => {
+                "the time encoded in the Message-ID disagrees with the Date, where the dump's other such Message-IDs agree"
+            }
+            FindingKind::RelayUnusual => {
+                "mail from this domain always entered by the same relays; this message by another"
+            }
+            FindingKind::LookalikeDomain => {
+                "the message names a domain imitating the organisation's own (phishing)"
+            }
+            FindingKind::CredentialForm => {
+                "the message holds an HTML form asking for a password (credential harvesting)"
+            }
+            FindingKind::QuoteMismatch => {
+                "a reply quotes text that the message it answers does not hold"
+            }
+            FindingKind::NearDuplicate => {
+                "the message's text is nearly that of a proven message under another Message-ID"
+            }
+            FindingKind::DocumentCluster => {
+                "documents share an editor, application and a tight window of modification times"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Does a finding of this severity make `forged` a message whose
 /// signatures gave `signature_verdict`? The one rule by which findings

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::document::Meta;
-use crate::{DAY, Finding, HOUR, Severity, span, when};
+use crate::{DAY, Finding, FindingKind, HOUR, Severity, span, when};
 
 /// One Received hop, as parsed.
 #[derive(Clone, Debug, Serialize)]
@@ -65,7 +65,7 @@ pub fn header_findings(hops: &[Hop], date: Option<i64>, signed_at: &[i64]) -> Ve
         let ((i, a, ta), (j, b, tb)) = (w[0], w[1]);
         if tb + SKEW < ta {
             out.push(Finding::new(
-                "received_time_reversed",
+                FindingKind::ReceivedTimeReversed,
                 Severity::Notice,
                 format!(
                     "relay {} stamped the message at {}, {} before the relay before it ({}, {})",
@@ -82,7 +82,7 @@ pub fn header_findings(hops: &[Hop], date: Option<i64>, signed_at: &[i64]) -> Ve
     if let (Some(date), Some(&(_, first, t))) = (date, timed.first()) {
         if t + SKEW < date {
             out.push(Finding::new(
-                "received_before_date",
+                FindingKind::ReceivedBeforeDate,
                 Severity::Notice,
                 format!(
                     "the first relay ({}) received the message at {}, {} before the time its Date header gives ({})",
@@ -95,7 +95,7 @@ pub fn header_findings(hops: &[Hop], date: Option<i64>, signed_at: &[i64]) -> Ve
             ));
         } else if t - date > 3 * DAY {
             out.push(Finding::new(
-                "received_delay",
+                FindingKind::ReceivedDelay,
                 Severity::Info,
                 format!(
                     "the first relay received the message {} after its Date header ({} then {})",
@@ -111,7 +111,7 @@ pub fn header_findings(hops: &[Hop], date: Option<i64>, signed_at: &[i64]) -> Ve
         for &t in signed_at {
             if t + SKEW < date {
                 out.push(Finding::new(
-                    "signed_before_date",
+                    FindingKind::SignedBeforeDate,
                     Severity::Notice,
                     format!(
                         "the DKIM signature was made at {}, {} before the Date header ({})",
@@ -123,7 +123,7 @@ pub fn header_findings(hops: &[Hop], date: Option<i64>, signed_at: &[i64]) -> Ve
                 ));
             } else if t - date > 3 * DAY {
                 out.push(Finding::new(
-                    "signed_long_after_date",
+                    FindingKind::SignedLongAfterDate,
                     Severity::Notice,
                     format!(
                         "the DKIM signature was made at {}, {} after the Date header ({}): the Date may be back-dated",
@@ -149,11 +149,15 @@ pub fn document_findings(name: &str, meta: &Meta, date: Option<i64>) -> Vec<Find
     if let Some(date) = date {
         for (kind, stamp, what) in [
             (
-                "document_modified_after_message",
+                FindingKind::DocumentModifiedAfterMessage,
                 &meta.modified,
                 "last saved",
             ),
-            ("document_created_after_message", &meta.created, "created"),
+            (
+                FindingKind::DocumentCreatedAfterMessage,
+                &meta.created,
+                "created",
+            ),
         ] {
             let Some(s) = stamp else { continue };
             // A stamp without a zone can be 14 hours off.
@@ -191,7 +195,7 @@ pub fn document_findings(name: &str, meta: &Meta, date: Option<i64>) -> Vec<Find
         && meta.kind == Some(crate::document::Kind::Pdf)
     {
         out.push(Finding::new(
-            "pdf_incremental_updates",
+            FindingKind::PdfIncrementalUpdates,
             Severity::Info,
             format!("{name:?} holds {n} saved revisions: earlier versions of its content may be recoverable"),
             json!({ "attachment": name, "revisions": n }),
@@ -199,7 +203,7 @@ pub fn document_findings(name: &str, meta: &Meta, date: Option<i64>) -> Vec<Find
     }
     for w in &meta.warnings {
         out.push(Finding::new(
-            "document_container_warning",
+            FindingKind::DocumentContainerWarning,
             Severity::Info,
             format!("{name:?}: {w}"),
             json!({ "attachment": name, "warning": w }),
@@ -222,7 +226,7 @@ Date: Thu, 4 Feb 2016 10:30:00 +0000\r\n\r\nbody\r\n";
         assert_eq!(h[0].by.as_deref(), Some("b.example"));
         assert_eq!(h[1].by.as_deref(), Some("c.example"));
         let f = header_findings(&h, Some(1454581800), &[]);
-        let kinds: Vec<&str> = f.iter().map(|f| f.kind.as_str()).collect();
+        let kinds: Vec<&str> = f.iter().map(|f| f.kind.name()).collect();
         assert_eq!(kinds, ["received_time_reversed"]);
         assert!(
             f[0].explanation.contains("c.example"),

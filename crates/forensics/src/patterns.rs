@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::json;
 
 use crate::profile::Profile;
-use crate::{DAY, Finding, HOUR, Severity, span, when};
+use crate::{DAY, Finding, FindingKind, HOUR, Severity, span, when};
 
 /// Findings for every profile, by index.
 pub fn findings(profiles: &[Profile], org_domains: &[String]) -> Vec<(usize, Finding)> {
@@ -33,7 +33,7 @@ pub fn findings(profiles: &[Profile], org_domains: &[String]) -> Vec<(usize, Fin
                     out.push((
                         i,
                         Finding::new(
-                            "lookalike_domain",
+                            FindingKind::LookalikeDomain,
                             Severity::Notice,
                             format!("the message names {d}, which imitates the organisation's domain {org}: {why}"),
                             json!({ "domain": d, "imitates": org, "how": why }),
@@ -46,7 +46,7 @@ pub fn findings(profiles: &[Profile], org_domains: &[String]) -> Vec<(usize, Fin
             out.push((
                 i,
                 Finding::new(
-                    "credential_form",
+                    FindingKind::CredentialForm,
                     Severity::Notice,
                     "the message holds an HTML form with a password field: credential harvesting"
                         .into(),
@@ -85,7 +85,7 @@ fn time_zones(profiles: &[Profile]) -> Vec<(usize, Finding)> {
             out.push((
                 i,
                 Finding::new(
-                    "time_zone_unusual",
+                    FindingKind::TimeZoneUnusual,
                     Severity::Notice,
                     format!(
                         "{f} dated {} of {total} messages in the dump from {}; this one says {}",
@@ -139,7 +139,7 @@ fn id_times(profiles: &[Profile]) -> Vec<(usize, Finding)> {
             out.push((
                 i,
                 Finding::new(
-                    "message_id_time",
+                    FindingKind::MessageIdTime,
                     Severity::Notice,
                     format!(
                         "the Message-ID, in {scheme}'s format, encodes {} ({} {} the Date header); {ok} of the dump's {n} such Message-IDs agree with their Date",
@@ -183,7 +183,7 @@ fn relays(profiles: &[Profile]) -> Vec<(usize, Finding)> {
             out.push((
                 i,
                 Finding::new(
-                    "relay_unusual",
+                    FindingKind::RelayUnusual,
                     Severity::Notice,
                     format!(
                         "mail from {d} entered by {} in {} other messages of the dump; this one by {r}",
@@ -225,7 +225,7 @@ pub fn document_languages(languages: &[(usize, &str)]) -> Vec<(usize, Finding)> 
             out.push((
                 *i,
                 Finding::new(
-                    "document_language",
+                    FindingKind::DocumentLanguage,
                     Severity::Notice,
                     format!(
                         "the document declares the language {l}, as {} of the dump's {total} documents that declare one do; most are in {}",

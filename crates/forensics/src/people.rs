@@ -14,7 +14,7 @@ use serde_json::json;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::document::Meta;
-use crate::{Finding, Severity, span, when};
+use crate::{Finding, FindingKind, Severity, span, when};
 
 /// Writing systems worth telling apart in names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -135,7 +135,7 @@ impl Population {
             }
             if !self.knows(who) {
                 out.push(Finding::new(
-                    "document_author_unknown",
+                    FindingKind::DocumentAuthorUnknown,
                     Severity::Notice,
                     format!(
                         "{attachment:?} names {who:?} as its {role}, who appears in no From, To or Cc of the dump's {} people",
@@ -148,7 +148,7 @@ impl Population {
                 && !self.uses(sc)
             {
                 out.push(Finding::new(
-                    "document_foreign_script",
+                    FindingKind::DocumentForeignScript,
                     Severity::Notice,
                     format!(
                         "{attachment:?} names its {role} in {} script ({who:?}); the organisation's names are in {} script",
@@ -212,7 +212,7 @@ pub fn clusters(docs: &[Doc<'_>]) -> Vec<Finding> {
             if times.len() >= CLUSTER_MIN {
                 let labels: Vec<&str> = run.iter().map(|m| m.1).collect();
                 out.push(Finding::new(
-                    "document_cluster",
+                    FindingKind::DocumentCluster,
                     Severity::Notice,
                     format!(
                         "{} documents last saved by {:?} with {} within {} ({} to {})",

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use mail_parser::MessageParser;
 use serde_json::json;
 
-use crate::{Finding, Severity};
+use crate::{Finding, FindingKind, Severity};
 
 /// Words in a shingle.
 const SHINGLE: usize = 4;
@@ -158,7 +158,7 @@ pub fn quote_check(reply: &str, parent: &str) -> Option<Finding> {
     let end = missing.windows(2).take_while(|w| w[1] == w[0] + 1).count() + start + SHINGLE;
     let passage = quoted[start..end.min(quoted.len())].join(" ");
     Some(Finding::new(
-        "quote_mismatch",
+        FindingKind::QuoteMismatch,
         Severity::Notice,
         format!(
             "the reply quotes text its parent message does not hold ({} of {} quoted word runs are not in it), e.g. \"{passage}\"",
@@ -262,7 +262,7 @@ mod tests {
     fn altered_quotes_are_found() {
         let reply = "D'accord.\n> Bonjour à tous, le budget du meeting de Lyon est validé à 95 000 euros en liquide.\n> La salle est payée par la fédération et les militants arrivent à 9 heures.\n";
         let f = quote_check(reply, PARENT).unwrap();
-        assert_eq!(f.kind, "quote_mismatch");
+        assert_eq!(f.kind, FindingKind::QuoteMismatch);
         assert!(f.explanation.contains("95 000"), "{}", f.explanation);
     }
 

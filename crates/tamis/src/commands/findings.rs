@@ -5,24 +5,31 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
+use tamis_case::FindingKind;
+
 use crate::cli::FindingsArgs;
 use crate::common::open_case;
 
 pub fn run(a: FindingsArgs) -> Result<ExitCode> {
     if a.kinds {
-        for (k, what) in tamis_forensics::KINDS {
-            println!("{k:34} {what}");
+        for k in FindingKind::ALL {
+            println!("{:34} {}", k.name(), k.meaning());
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if let Some(k) = &a.kind
-        && !tamis_forensics::KINDS.iter().any(|(n, _)| n == k)
-    {
-        eprintln!("tamis: no finding kind {k:?} (see `tamis findings --kinds`)");
-        return Ok(ExitCode::from(2));
-    }
+    let kind = match a.kind.as_deref().map(FindingKind::parse) {
+        Some(None) => {
+            eprintln!(
+                "tamis: no finding kind {:?} (see `tamis findings --kinds`)",
+                a.kind.unwrap_or_default()
+            );
+            return Ok(ExitCode::from(2));
+        }
+        Some(Some(k)) => Some(k),
+        None => None,
+    };
     let c = open_case(&a.case.case)?;
-    let rows = c.findings(a.kind.as_deref())?;
+    let rows = c.findings(kind)?;
     let mut out = io::stdout().lock();
     for f in &rows {
         if a.json {
@@ -32,8 +39,8 @@ pub fn run(a: FindingsArgs) -> Result<ExitCode> {
             writeln!(
                 out,
                 "{:7} {:32} {}\n        {}",
-                f.severity,
-                f.kind,
+                f.severity.name(),
+                f.kind.name(),
                 match (&f.message, &f.attachment) {
                     (Some(m), Some(a)) => format!("{}!{a}", m.source.as_deref().unwrap_or("?")),
                     (Some(m), None) => m.source.clone().unwrap_or_default(),

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use maud::{Markup, html};
-use tamis_case::Verdict;
+use tamis_case::{FindingKind, Severity, Verdict};
 use tamis_search::Request;
 
 use super::*;
@@ -31,12 +31,12 @@ pub(super) async fn dashboard(st: Shared) -> Result<Markup> {
         }
         let missing = case.missing_keys()?;
         let findings = case.findings(None)?;
-        let mut per_kind: BTreeMap<(String, String), u64> = BTreeMap::new();
+        let mut per_kind: BTreeMap<(Severity, FindingKind), u64> = BTreeMap::new();
         for f in &findings {
-            *per_kind.entry((f.severity.clone(), f.kind.clone())).or_default() += 1;
+            *per_kind.entry((f.severity, f.kind)).or_default() += 1;
         }
-        let strong: Vec<_> = findings.iter().filter(|f| f.severity == "strong").take(20).collect();
-        let clusters: Vec<_> = findings.iter().filter(|f| f.kind == "document_cluster").take(20).collect();
+        let strong: Vec<_> = findings.iter().filter(|f| f.severity == Severity::Strong).take(20).collect();
+        let clusters: Vec<_> = findings.iter().filter(|f| f.kind == FindingKind::DocumentCluster).take(20).collect();
         Ok(page("Dashboard", html! {
             h1 { (all.total) " messages" }
             section.cards {
