@@ -18,6 +18,18 @@ pub struct Small {
     pub tampered: String,
 }
 
+/// tamis-gen's test keys (the organisation's RSA key and its partner's
+/// Ed25519 key), as the key archive holds them.
+pub fn test_keys() -> Vec<KeyRecord> {
+    let dir = tempfile::tempdir().unwrap();
+    tamis_gen::write_keys(dir.path()).unwrap();
+    let keys = std::fs::read_to_string(dir.path().join("keys/dkim-keys.jsonl")).unwrap();
+    tamis_keys::parse_jsonl(&keys)
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 pub fn small_case() -> Small {
     let dir = tempfile::tempdir().unwrap();
     let dump = dir.path().join("dump");
@@ -37,12 +49,7 @@ pub fn small_case() -> Small {
     std::fs::write(dump.join("inbox/signed.eml"), &signed).unwrap();
     std::fs::write(dump.join("inbox/tampered.eml"), &tampered).unwrap();
     std::fs::write(dump.join("unsigned.eml"), unsigned).unwrap();
-    tamis_gen::write_keys(dir.path()).unwrap();
-    let keys = std::fs::read_to_string(dir.path().join("keys/dkim-keys.jsonl")).unwrap();
-    let keys: Vec<KeyRecord> = tamis_keys::parse_jsonl(&keys)
-        .into_iter()
-        .flatten()
-        .collect();
+    let keys = test_keys();
     let mut case = Case::create(&dir.path().join("t.case")).unwrap();
     case.ingest(&[dump], &IngestOptions::default(), &mut |_| {})
         .unwrap();

@@ -7,7 +7,7 @@ use rusqlite::params;
 
 use std::collections::HashMap;
 
-use crate::{Case, MessageRef, Result, json_list};
+use crate::{Case, MessageRef, Result, Verdict, json_list};
 
 /// A message's place among the others, for threading.
 #[derive(Clone, Debug)]
@@ -18,7 +18,7 @@ pub struct ThreadHeader {
     pub references: Vec<String>,
     pub subject: Option<String>,
     pub date_ts: Option<i64>,
-    pub verdict: Option<String>,
+    pub verdict: Option<Verdict>,
 }
 
 /// A message of one thread, as `tamis thread` lists it.
@@ -31,7 +31,7 @@ pub struct ThreadRow {
     pub date_ts: Option<i64>,
     pub from: Option<String>,
     pub subject: Option<String>,
-    pub verdict: Option<String>,
+    pub verdict: Option<Verdict>,
 }
 
 /// One line of a thread in reading order.
@@ -99,7 +99,7 @@ impl Case {
                     references: json_list(r.get(3)?),
                     subject: r.get(4)?,
                     date_ts: r.get(5)?,
-                    verdict: r.get(6)?,
+                    verdict: verdict_at(r, 6)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -162,10 +162,18 @@ impl Case {
                     date_ts: r.get(3)?,
                     from: r.get(4)?,
                     subject: r.get(5)?,
-                    verdict: r.get(6)?,
+                    verdict: verdict_at(r, 6)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
         Ok(rows)
+    }
+}
+
+/// The verdict in column `i`, if the message has one.
+fn verdict_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Verdict>> {
+    match r.get_ref(i)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        _ => crate::examination::typed(r, i, Verdict::parse).map(Some),
     }
 }

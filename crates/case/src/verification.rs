@@ -407,13 +407,7 @@ mod tests {
     /// another (the record's text is evidence, hashed as a fingerprint).
     #[test]
     fn a_verdicts_digest_follows_its_evidence() {
-        let dir = tempfile::tempdir().unwrap();
-        tamis_gen::write_keys(dir.path()).unwrap();
-        let keys = std::fs::read_to_string(dir.path().join("keys/dkim-keys.jsonl")).unwrap();
-        let records: Vec<KeyRecord> = tamis_keys::parse_jsonl(&keys)
-            .into_iter()
-            .flatten()
-            .collect();
+        let records = crate::testing::test_keys();
         let respaced: Vec<KeyRecord> = records
             .iter()
             .map(|r| KeyRecord {

@@ -30,8 +30,8 @@ pub type Placement = (String, String, Option<String>);
 
 /// Proof before doubt before accusation; a message not verified yet
 /// stands after doubt and before any accusation.
-fn rank(verdict: Option<&str>) -> u8 {
-    match verdict.and_then(Verdict::parse) {
+fn rank(verdict: Option<Verdict>) -> u8 {
+    match verdict {
         Some(v) => 2 * v.rank(),
         None => 2 * Verdict::Unverifiable.rank() + 1,
     }
@@ -109,16 +109,11 @@ pub fn thread(messages: &[ThreadHeader]) -> Vec<Placement> {
     let mut order: Vec<usize> = (0..messages.len()).collect();
     order.sort_by(|&a, &b| {
         let (a, b) = (&messages[a], &messages[b]);
-        (
-            rank(a.verdict.as_deref()),
-            a.date_ts.unwrap_or(i64::MAX),
-            &a.sha256,
-        )
-            .cmp(&(
-                rank(b.verdict.as_deref()),
-                b.date_ts.unwrap_or(i64::MAX),
-                &b.sha256,
-            ))
+        (rank(a.verdict), a.date_ts.unwrap_or(i64::MAX), &a.sha256).cmp(&(
+            rank(b.verdict),
+            b.date_ts.unwrap_or(i64::MAX),
+            &b.sha256,
+        ))
     });
     let mut f = Forest {
         containers: Vec::with_capacity(messages.len() * 2),
@@ -152,7 +147,7 @@ pub fn thread(messages: &[ThreadHeader]) -> Vec<Placement> {
         {
             refs.push(irt);
         }
-        let trusted = owns && trusted(rank(h.verdict.as_deref()));
+        let trusted = owns && trusted(rank(h.verdict));
         let chain: Vec<usize> = refs.iter().map(|r| f.get(r)).collect();
         if trusted {
             for w in chain.windows(2) {
@@ -223,7 +218,7 @@ mod tests {
             references: refs.iter().map(|r| format!("<{r}>")).collect(),
             subject: None,
             date_ts: Some(date),
-            verdict: Some(verdict.to_string()),
+            verdict: Verdict::parse(verdict),
         }
     }
 

@@ -49,7 +49,7 @@ pub fn run(a: ThreadArgs) -> Result<ExitCode> {
                     out,
                     "{pad}{}  {:22} {}  {}",
                     minute(r.date_ts),
-                    r.verdict.as_deref().unwrap_or("pending"),
+                    r.verdict.map_or("pending", tamis_case::Verdict::name),
                     clip(r.from.as_deref().unwrap_or("(no sender)"), 30),
                     r.subject.as_deref().unwrap_or("(no subject)")
                 )?;

@@ -33,7 +33,7 @@ pub(super) async fn thread(st: Shared, Path(t): Path<String>) -> Result<Response
                                     span.placeholder { "Not in the dump: " code { (m) } }
                                 }
                                 tamis_case::ThreadLine::Message(r) => {
-                                    (badge(r.verdict.as_deref().unwrap_or("pending"))) " "
+                                    (badge(r.verdict.map_or("pending", tamis_case::Verdict::name))) " "
                                     span.date { (when(r.date_ts)) } " "
                                     span.from { (r.from.as_deref().unwrap_or("(no sender)")) } " "
                                     a href={ "/m/" (r.message.sha256) } { (r.subject.as_deref().unwrap_or("(no subject)")) }
