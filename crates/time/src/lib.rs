@@ -97,9 +97,16 @@ pub fn parse_time(s: &str) -> Option<i64> {
         let h: i64 = hms.next()?.parse().ok()?;
         let mi: i64 = hms.next().unwrap_or("0").parse().ok()?;
         let se: f64 = hms.next().unwrap_or("0").parse().ok()?;
-        secs = secs.checked_add(h * 3600 + mi * 60 + se as i64 - offset)?;
+        secs = secs.checked_add(clock_seconds(h, mi, se as i64)?.checked_sub(offset)?)?;
     }
     Some(secs)
+}
+
+/// `h:m:s` in seconds, `None` where a hostile value would overflow.
+pub fn clock_seconds(h: i64, m: i64, s: i64) -> Option<i64> {
+    h.checked_mul(3600)?
+        .checked_add(m.checked_mul(60)?)?
+        .checked_add(s)
 }
 
 fn split_offset(t: &str) -> Option<(&str, i64)> {
@@ -156,6 +163,9 @@ mod tests {
         assert_eq!(parse_time("2016-08-16T02:00:00+02:00"), Some(1_471_305_600));
         assert_eq!(parse_time("1471305600"), Some(1_471_305_600));
         assert_eq!(parse_time("2016-13-01"), None);
+        // Hostile values overflow nothing.
+        assert_eq!(parse_time("2016-01-01T9223372036854775807:00"), None);
+        assert_eq!(parse_time("-9223372036854775808-01-01"), None);
         assert_eq!(parse_time("soon"), None);
     }
 }

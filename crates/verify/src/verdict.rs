@@ -520,7 +520,7 @@ pub fn parse_rfc2822(s: &str) -> Option<i64> {
         },
     };
     let base = tamis_time::days_from_civil(year, month, day)?.checked_mul(86_400)?;
-    base.checked_add(h * 3600 + m * 60 + sec - offset)
+    base.checked_add(tamis_time::clock_seconds(h, m, sec)?.checked_sub(offset)?)
 }
 
 #[cfg(test)]
@@ -535,6 +535,10 @@ mod tests {
         );
         assert_eq!(parse_rfc2822("4 Feb 2016 15:06 GMT"), Some(1_454_598_360));
         assert_eq!(parse_rfc2822("garbage"), None);
+        assert_eq!(
+            parse_rfc2822("1 Jan 2016 9223372036854775807:00:00 +0000"),
+            None
+        );
         assert_eq!(
             org_domain("mail.campaign.example.org"),
             "campaign.example.org"
