@@ -631,11 +631,12 @@ impl Case {
 
     /// Findings, optionally of one kind, most severe first.
     pub fn findings(&self, kind: Option<FindingKind>) -> Result<Vec<FindingRow>> {
-        let mut st = self.conn.prepare(
+        let mut st = self.conn.prepare(&format!(
             "SELECT f.kind, f.severity, f.message, f.attachment, f.explanation, f.data FROM findings f
              WHERE ?1 IS NULL OR f.kind = ?1
-             ORDER BY CASE f.severity WHEN 'strong' THEN 0 WHEN 'notice' THEN 1 ELSE 2 END, f.kind, f.message, f.id",
-        )?;
+             ORDER BY {}, f.kind, f.message, f.id",
+            gravest_first("f.severity")
+        ))?;
         let rows: Vec<(FindingRow, Option<String>)> = st
             .query_map([kind.map(FindingKind::name)], |r| {
                 Ok((
@@ -704,6 +705,18 @@ fn split_mailbox(s: &str) -> (Option<&str>, Option<&str>) {
         None if s.contains('@') => (None, Some(s)),
         None => (Some(s), None),
     }
+}
+
+/// SQL ordering `column` (severity names) gravest first, from the
+/// vocabulary's own order.
+pub(crate) fn gravest_first(column: &str) -> String {
+    let whens: String = Severity::ALL
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, s)| format!(" WHEN '{}' THEN {i}", s.name()))
+        .collect();
+    format!("CASE {column}{whens} ELSE {} END", Severity::ALL.len())
 }
 
 /// A stable name in column `i` as its typed value; a name this tamis does

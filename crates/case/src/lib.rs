@@ -231,10 +231,10 @@ impl Case {
             keys: one("SELECT COUNT(*) FROM keys")?,
             documents: one("SELECT COUNT(*) FROM documents")?,
             findings: {
-                let mut st = self.conn.prepare(
-                    "SELECT severity, COUNT(*) FROM findings GROUP BY severity
-                     ORDER BY CASE severity WHEN 'strong' THEN 0 WHEN 'notice' THEN 1 ELSE 2 END",
-                )?;
+                let mut st = self.conn.prepare(&format!(
+                    "SELECT severity, COUNT(*) FROM findings GROUP BY severity ORDER BY {}",
+                    examination::gravest_first("severity")
+                ))?;
                 st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                     .collect::<Result<_, _>>()?
             },
@@ -301,10 +301,11 @@ impl Case {
         let mut att = self.conn.prepare(
             "SELECT name, content_type, size FROM attachments WHERE message = ?1 ORDER BY idx",
         )?;
-        let mut found = self.conn.prepare(
+        let mut found = self.conn.prepare(&format!(
             "SELECT kind, severity, attachment, explanation, data FROM findings WHERE message = ?1
-             ORDER BY CASE severity WHEN 'strong' THEN 0 WHEN 'notice' THEN 1 ELSE 2 END, kind, id",
-        )?;
+             ORDER BY {}, kind, id",
+            examination::gravest_first("severity")
+        ))?;
         let mut rows = st.query([message])?;
         while let Some(r) = rows.next()? {
             let sha: String = r.get(2)?;

@@ -217,17 +217,17 @@ table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;paddi
         }
         h.push_str("</table>");
     }
-    h.push_str("<h2>Forensic findings</h2><table><tr><th>finding</th><th>strong</th><th>notice</th><th>info</th></tr>");
+    h.push_str("<h2>Forensic findings</h2><table><tr><th>finding</th>");
+    for s in Severity::ALL.iter().rev() {
+        let _ = write!(h, "<th>{s}</th>");
+    }
+    h.push_str("</tr>");
     for (kind, by) in &r.findings {
-        let n = |s: &str| by.get(s).copied().unwrap_or(0);
-        let _ = write!(
-            h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(kind),
-            n("strong"),
-            n("notice"),
-            n("info")
-        );
+        let _ = write!(h, "<tr><td>{}</td>", escape(kind));
+        for s in Severity::ALL.iter().rev() {
+            let _ = write!(h, "<td>{}</td>", by.get(s.name()).copied().unwrap_or(0));
+        }
+        h.push_str("</tr>");
     }
     h.push_str("</table>");
     for f in &r.case_findings {
