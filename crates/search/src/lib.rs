@@ -148,9 +148,9 @@ pub enum Opened {
     /// There was none: an empty one was created.
     Created,
     /// An index of another version (`found`; 1 for one that predates the
-    /// version file) or one that could not be opened was dropped; an empty
-    /// one took its place, and the case's record of what it held was
-    /// forgotten, so the next refresh indexes every message.
+    /// version file) or one that could not be opened (`found: None`) was
+    /// dropped; an empty one took its place, and the case's record of what
+    /// it held was forgotten, so the next refresh indexes every message.
     Dropped { found: Option<u32> },
 }
 
@@ -180,7 +180,7 @@ impl SearchIndex {
             _ if !Self::exists(case.dir()) => Opened::Created,
             Some(v) if v == fields::VERSION => match Self::open_dir(case.dir()) {
                 Ok(index) => return Ok((index, Opened::Current)),
-                Err(_) => Opened::Dropped { found },
+                Err(_) => Opened::Dropped { found: None },
             },
             _ => Opened::Dropped { found },
         };

@@ -71,6 +71,15 @@ fn a_case_made_by_an_earlier_release_opens_searches_shows_and_reverifies() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // A damaged index is derived data too: rebuilt, and said.
+    std::fs::write(case.join("index/meta.json"), "not an index").unwrap();
+    let out = run(&["search", "--case", case_arg, "--json", "verdict:tampered"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("search index was unreadable: rebuilt"), "{said}");
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(found["total"], 5, "{found}");
+
     // A rebuild starts the index again from the case, whatever it held.
     let rebuilt = run_ok(&["index", "--case", case_arg, "--rebuild"]);
     assert!(
