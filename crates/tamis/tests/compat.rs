@@ -76,7 +76,10 @@ fn a_case_made_by_an_earlier_release_opens_searches_shows_and_reverifies() {
     let out = run(&["search", "--case", case_arg, "--json", "verdict:tampered"]);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{said}");
-    assert!(said.contains("search index was unreadable: rebuilt"), "{said}");
+    assert!(
+        said.contains("search index was unreadable: rebuilt"),
+        "{said}"
+    );
     let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(found["total"], 5, "{found}");
 
