@@ -39,7 +39,14 @@ impl ResolverCache<Box<str>, Txt> for Keys {
         Box<str>: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.0.get(name).cloned()
+        // A selector the key file lacks is answered "no such record", as an
+        // archive would: a real dump has them, and a miss must not become a
+        // DNS query (there is no network here).
+        Some(self.0.get(name).cloned().unwrap_or_else(|| {
+            Txt::Error(mail_auth::Error::Dns(mail_auth::DnsError::RecordNotFound(
+                mail_auth::hickory_resolver::proto::op::ResponseCode::NXDomain,
+            )))
+        }))
     }
     fn remove<Q>(&self, _: &Q) -> Option<Txt>
     where
